@@ -1,0 +1,78 @@
+/*
+ * main: global options, the subcommand table, and the exit status.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/cli.h"
+
+struct cli_global cli_global;
+
+struct command {
+    const char *name;
+    int (*fn)(int argc, char **argv);
+    const char *summary;
+};
+
+static const struct command commands[] = {
+    { "info", NULL, "(coming)" },
+};
+
+static void usage(FILE *fp)
+{
+    size_t i;
+
+    fputs("usage: csmpq [-q] [-h] [-V] <command> [<args>]\n\n"
+          "Mixed-precision bit-widths for ONNX CNNs from class separability (CSMPQ).\n\n"
+          "commands:\n", fp);
+    for (i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        fprintf(fp, "  %-10s %s\n", commands[i].name, commands[i].summary);
+    fputs("\nglobal options:\n"
+          "  -q, --quiet    no progress output\n"
+          "  -h, --help     show this help\n"
+          "  -V, --version  show the version\n\n"
+          "'csmpq <command> --help' describes a command; see csmpq(1).\n", fp);
+}
+
+int main(int argc, char **argv)
+{
+    int i, rc;
+    size_t c;
+
+    for (i = 1; i < argc && argv[i][0] == '-'; i++) {
+        const char *a = argv[i];
+
+        if (strcmp(a, "-q") == 0 || strcmp(a, "--quiet") == 0)
+            cli_global.quiet = 1;
+        else if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+            usage(stdout);
+            return EXIT_OK;
+        } else if (strcmp(a, "-V") == 0 || strcmp(a, "--version") == 0) {
+            printf("csmpq %s\n", PACKAGE_VERSION);
+            return EXIT_OK;
+        } else {
+            fprintf(stderr, "csmpq: unknown option '%s' (see 'csmpq --help')\n", a);
+            return EXIT_USAGE;
+        }
+    }
+    if (i >= argc) {
+        usage(stderr);
+        return EXIT_USAGE;
+    }
+    for (c = 0; c < sizeof commands / sizeof commands[0]; c++)
+        if (strcmp(commands[c].name, argv[i]) == 0)
+            break;
+    if (c == sizeof commands / sizeof commands[0]) {
+        fprintf(stderr, "csmpq: '%s' is not a command (see 'csmpq --help')\n", argv[i]);
+        return EXIT_USAGE;
+    }
+    rc = commands[c].fn(argc - i, argv + i);
+    /* A full disk must not pass for success (git's run_builtin). */
+    if (fflush(stdout) != 0 || ferror(stdout)) {
+        fprintf(stderr, "csmpq: %s: cannot write standard output\n", commands[c].name);
+        return rc ? rc : EXIT_ERROR;
+    }
+    return rc;
+}

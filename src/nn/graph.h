@@ -1,0 +1,153 @@
+/*
+ * graph: the in-memory model that every other module reads.
+ *
+ * A graph is a list of values (tensors: inputs, weights, activations) and a
+ * list of nodes in topological order that read and write them by index.
+ * The graph owns everything it points to; csq_graph_free() releases it.
+ * Pointers into a graph stay valid until the graph is freed, except value
+ * data of folded constants, which csq_graph_bind() recomputes.
+ *
+ *     struct csq_graph *g;
+ *     rc = csq_onnx_load(path, &g);            (onnx/onnx.h)
+ *     rc = csq_graph_bind(g, batch);          shapes for this batch size
+ *     for each layer in g->layers ...          quantizable layers
+ *     csq_graph_free(g);
+ */
+#ifndef CSQ_GRAPH_H
+#define CSQ_GRAPH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define CSQ_MAX_RANK 8
+
+/* Numbers are ONNX's TensorProto.DataType, so no translation is needed. */
+enum csq_dtype {
+    CSQ_DT_UNDEF = 0,
+    CSQ_DT_FLOAT = 1,
+    CSQ_DT_INT64 = 7,
+    CSQ_DT_BOOL = 9
+};
+
+/* A dense, row-major tensor.  data is NULL for a value only known at run
+ * time; dims[] with rank entries, rank 0 is a scalar. */
+struct csq_tensor {
+    int dtype;
+    int rank;
+    int64_t dims[CSQ_MAX_RANK];
+    void *data;
+};
+
+enum csq_value_kind {
+    CSQ_VAL_RUNTIME = 0,    /* computed by the engine per batch */
+    CSQ_VAL_INPUT,          /* fed by the caller */
+    CSQ_VAL_INIT,           /* initializer or Constant: data owned, fixed */
+    CSQ_VAL_FOLDED          /* constant computed by csq_graph_bind() */
+};
+
+struct csq_value {
+    char *name;
+    int kind;                /* enum csq_value_kind */
+    struct csq_tensor t;     /* dims valid after csq_graph_bind() */
+    int64_t decl_dims[CSQ_MAX_RANK]; /* input dims as declared, -1 = symbolic */
+    int producer;            /* node index, -1 if none */
+    int nconsumers;          /* node inputs + graph outputs reading it */
+};
+
+enum csq_attr_type {
+    CSQ_ATTR_FLOAT = 1, CSQ_ATTR_INT = 2, CSQ_ATTR_STRING = 3,
+    CSQ_ATTR_TENSOR = 4, CSQ_ATTR_FLOATS = 6, CSQ_ATTR_INTS = 7
+};
+
+struct csq_attr {
+    char *name;
+    int type;                /* enum csq_attr_type */
+    int64_t i;
+    float f;
+    char *s;
+    int64_t *ints;
+    float *floats;
+    size_t n;                /* entries in ints or floats */
+    struct csq_tensor t;     /* CSQ_ATTR_TENSOR, data owned */
+};
+
+struct csq_node {
+    char *name;              /* as in the file, may be "" */
+    char *op_type;
+    int op;                  /* index into the op table (nn/ops.h) */
+    int nin, nout;
+    int *in;                 /* value indices, -1 for an omitted optional input */
+    int *out;
+    struct csq_attr *attrs;
+    int nattrs;
+    int dead;                /* removed by a pass; skipped everywhere */
+    int layer;               /* index in graph->layers or -1 */
+};
+
+/* A quantizable layer: a Conv, or a Gemm / MatMul with a constant weight. */
+struct csq_layer {
+    char *name;              /* unique, PyTorch module name when known */
+    int node;                /* node index */
+    int weight;              /* value index of the (folded) weight */
+    int64_t params;          /* weight elements (bias not counted) */
+    int64_t macs;            /* per image, set by csq_graph_bind() */
+};
+
+struct csq_meta {
+    char *key;
+    char *value;
+};
+
+struct csq_graph {
+    struct csq_value *vals;
+    int nvals;
+    struct csq_node *nodes;  /* topological order */
+    int nnodes;
+    int *inputs;             /* runtime inputs (initializers excluded) */
+    int ninputs;
+    int *outputs;
+    int noutputs;
+    struct csq_layer *layers;
+    int nlayers;
+    int64_t opset;           /* default ("" / ai.onnx) domain */
+    char *producer;          /* producer_name, for messages */
+    struct csq_meta *meta;   /* metadata_props */
+    int nmeta;
+    char *path;              /* file it was loaded from */
+    int64_t batch;           /* batch size of the last bind, 0 if none */
+};
+
+void csq_graph_free(struct csq_graph *g);
+
+/* Lookup helpers; NULL / -1 when absent. */
+const struct csq_attr *csq_node_attr(const struct csq_node *n, const char *name);
+int64_t csq_node_int(const struct csq_node *n, const char *name, int64_t def);
+float csq_node_float(const struct csq_node *n, const char *name, float def);
+const char *csq_node_string(const struct csq_node *n, const char *name, const char *def);
+int csq_graph_find_value(const struct csq_graph *g, const char *name);
+const char *csq_graph_meta(const struct csq_graph *g, const char *key);
+/* A printable node name: the file's name or "<op>_<index>". */
+const char *csq_node_label(const struct csq_graph *g, int node, char *buf, size_t len);
+
+/* Elements of a tensor; -1 if a dim is negative or the count overflows. */
+int64_t csq_tensor_numel(const struct csq_tensor *t);
+size_t csq_dtype_size(int dtype);
+
+/*
+ * Passes, run by the loader in this order:
+ * csq_graph_check      every input defined, no cycles, sorts nodes
+ *                      topologically, resolves op types (unsupported op
+ *                      is an error naming op, node and opset)
+ * csq_graph_fold_bn    folds BatchNormalization into the preceding Conv
+ * csq_graph_find_layers quantizable layers and their names
+ * csq_graph_bind       shapes for a batch size: runs shape inference and
+ *                      evaluates every node whose inputs are constant
+ *                      (the Shape / Gather / Concat chains of
+ *                      torch.onnx.export), then computes layer MACs
+ */
+int csq_graph_check(struct csq_graph *g);
+int csq_graph_fold_bn(struct csq_graph *g);
+int csq_graph_find_layers(struct csq_graph *g);
+int csq_graph_bind(struct csq_graph *g, int64_t batch);
+
+#endif

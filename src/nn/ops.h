@@ -1,0 +1,64 @@
+/*
+ * ops: the operator table.  One row per supported ONNX operator, with a
+ * shape function and a kernel; the graph passes and the engine look rows up
+ * by index (csq_node.op).  Adding an operator = one row in ops.c plus its
+ * functions in the op-*.c file of its family.
+ *
+ * Contract for a row's functions, all given one struct csq_kargs:
+ * - infer: check the inputs (ranks, dtypes, attributes) and set dtype, rank
+ *   and dims of every out[i].  Inputs that are constants have in[i]->data
+ *   set (Reshape's shape, Unsqueeze's axes, Pad's pads ...); an op that
+ *   needs such an input constant fails with CSQ_EUNSUPPORTED when it is
+ *   not.  Never allocates out data.  Errors are reported with csq_fail()
+ *   and name the node (a->name).
+ * - run: compute out[i]->data, which the caller allocated with the size
+ *   infer gave.  Never fails on shapes infer accepted; may use a->scratch.
+ * - scratch: floats of scratch memory run needs (NULL = none).
+ * Omitted optional inputs are NULL in in[] (nin counts them).
+ */
+#ifndef CSQ_OPS_H
+#define CSQ_OPS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "nn/graph.h"
+
+struct csq_kargs {
+    const struct csq_node *node;
+    const char *name;                /* node label for messages */
+    int64_t opset;
+    int nin, nout;
+    const struct csq_tensor **in;    /* [nin], NULL = omitted */
+    struct csq_tensor **out;         /* [nout] */
+    int nthreads;                    /* threads the kernel may use */
+    float *scratch;                  /* run only: scratch(a) floats */
+};
+
+enum {
+    /* output depends only on the input's shape (Shape): foldable as soon
+     * as shapes are known */
+    CSQ_OPF_SHAPE_ONLY = 1,
+    /* output may alias input 0 (Reshape, Flatten, Squeeze, Unsqueeze,
+     * Identity, Dropout): run copies only when they differ */
+    CSQ_OPF_ALIAS = 2
+};
+
+struct csq_op {
+    const char *name;
+    int (*infer)(struct csq_kargs *a);
+    int (*run)(struct csq_kargs *a);
+    size_t (*scratch)(const struct csq_kargs *a);
+    unsigned flags;
+};
+
+/* Row index of an op type in the default domain, -1 if unsupported. */
+int csq_ops_find(const char *op_type);
+const struct csq_op *csq_ops_get(int op);
+int csq_ops_count(void);
+
+/* Threads used by kernels and OpenBLAS; n <= 0 means all cores. */
+void csq_ops_set_threads(int n);
+int csq_ops_threads(void);
+
+#endif
