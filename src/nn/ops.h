@@ -38,18 +38,7 @@ struct csq_kargs {
 enum {
     /* output depends only on the input's shape (Shape): foldable as soon
      * as shapes are known */
-    CSQ_OPF_SHAPE_ONLY = 1,
-    /* output may alias input 0 (Reshape, Flatten, Squeeze, Unsqueeze,
-     * Identity, Dropout): run copies only when they differ */
-    CSQ_OPF_ALIAS = 2
-};
-
-struct csq_op {
-    const char *name;
-    int (*infer)(struct csq_kargs *a);
-    int (*run)(struct csq_kargs *a);
-    size_t (*scratch)(const struct csq_kargs *a);
-    unsigned flags;
+    CSQ_OPF_SHAPE_ONLY = 1
 };
 
 /* Row index of an op type in the default domain, -1 if unsupported. */

@@ -1,0 +1,55 @@
+/*
+ * kernels: the functions behind the rows of the operator table (ops.c),
+ * grouped by family into op_<family>.c.  Internal to src/nn.
+ */
+#ifndef CSQ_KERNELS_H
+#define CSQ_KERNELS_H
+
+#include "nn/ops.h"
+
+#define CSQ_KERNEL(name) \
+    int csq_op_##name##_infer(struct csq_kargs *a); \
+    int csq_op_##name##_run(struct csq_kargs *a)
+
+/* op_conv.c */
+CSQ_KERNEL(conv);
+size_t csq_op_conv_scratch(const struct csq_kargs *a);
+/* op_gemm.c */
+CSQ_KERNEL(gemm);
+CSQ_KERNEL(matmul);
+/* op_pool.c */
+CSQ_KERNEL(maxpool);
+CSQ_KERNEL(avgpool);
+CSQ_KERNEL(globalavgpool);
+CSQ_KERNEL(globalmaxpool);
+/* op_bn.c */
+CSQ_KERNEL(batchnorm);
+/* op_act.c */
+CSQ_KERNEL(relu);
+CSQ_KERNEL(clip);
+CSQ_KERNEL(leakyrelu);
+CSQ_KERNEL(sigmoid);
+CSQ_KERNEL(hardsigmoid);
+CSQ_KERNEL(hardswish);
+CSQ_KERNEL(softmax);
+/* op_eltwise.c */
+CSQ_KERNEL(add);
+CSQ_KERNEL(sub);
+CSQ_KERNEL(mul);
+CSQ_KERNEL(div);
+CSQ_KERNEL(reducemean);
+/* op_shape.c */
+CSQ_KERNEL(flatten);
+CSQ_KERNEL(reshape);
+CSQ_KERNEL(transpose);
+CSQ_KERNEL(concat);
+CSQ_KERNEL(split);
+CSQ_KERNEL(squeeze);
+CSQ_KERNEL(unsqueeze);
+CSQ_KERNEL(shape);
+CSQ_KERNEL(gather);
+CSQ_KERNEL(constantofshape);
+CSQ_KERNEL(pad);
+CSQ_KERNEL(identity);   /* Identity and Dropout (inference) */
+
+#endif

@@ -1,0 +1,73 @@
+/*
+ * ops: the operator table and the thread count shared by all kernels.
+ * Constant nodes never reach the table: the loader turns them into
+ * initializers.
+ */
+#include "config.h"
+
+#include <string.h>
+#include <unistd.h>
+
+#include "nn/kernels.h"
+#include "nn/ops.h"
+
+#define ROW(onnx, fn, scr, fl) \
+    { onnx, csq_op_##fn##_infer, csq_op_##fn##_run, scr, fl }
+
+static const struct csq_op op_table[] = {
+    ROW("Conv", conv, csq_op_conv_scratch, 0),
+    ROW("Gemm", gemm, NULL, 0),
+    ROW("MatMul", matmul, NULL, 0),
+    ROW("MaxPool", maxpool, NULL, 0),
+    ROW("AveragePool", avgpool, NULL, 0),
+    ROW("GlobalAveragePool", globalavgpool, NULL, 0),
+    ROW("GlobalMaxPool", globalmaxpool, NULL, 0),
+    ROW("BatchNormalization", batchnorm, NULL, 0),
+    ROW("Relu", relu, NULL, 0),
+    ROW("Clip", clip, NULL, 0),
+    ROW("LeakyRelu", leakyrelu, NULL, 0),
+    ROW("Sigmoid", sigmoid, NULL, 0),
+    ROW("HardSigmoid", hardsigmoid, NULL, 0),
+    ROW("HardSwish", hardswish, NULL, 0),
+    ROW("Softmax", softmax, NULL, 0),
+    ROW("Add", add, NULL, 0),
+    ROW("Sub", sub, NULL, 0),
+    ROW("Mul", mul, NULL, 0),
+    ROW("Div", div, NULL, 0),
+    ROW("ReduceMean", reducemean, NULL, 0),
+    ROW("Flatten", flatten, NULL, 0),
+    ROW("Reshape", reshape, NULL, 0),
+    ROW("Transpose", transpose, NULL, 0),
+    ROW("Concat", concat, NULL, 0),
+    ROW("Split", split, NULL, 0),
+    ROW("Squeeze", squeeze, NULL, 0),
+    ROW("Unsqueeze", unsqueeze, NULL, 0),
+    ROW("Shape", shape, NULL, CSQ_OPF_SHAPE_ONLY),
+    ROW("Gather", gather, NULL, 0),
+    ROW("ConstantOfShape", constantofshape, NULL, 0),
+    ROW("Pad", pad, NULL, 0),
+    ROW("Dropout", identity, NULL, 0),
+    ROW("Identity", identity, NULL, 0),
+};
+
+#define OP_COUNT ((int)(sizeof op_table / sizeof op_table[0]))
+
+int csq_ops_find(const char *op_type)
+{
+    int i;
+
+    for (i = 0; i < OP_COUNT; i++)
+        if (strcmp(op_table[i].name, op_type) == 0)
+            return i;
+    return -1;
+}
+
+const struct csq_op *csq_ops_get(int op)
+{
+    return op >= 0 && op < OP_COUNT ? &op_table[op] : NULL;
+}
+
+int csq_ops_count(void)
+{
+    return OP_COUNT;
+}
