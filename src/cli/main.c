@@ -17,7 +17,7 @@ struct command {
 };
 
 static const struct command commands[] = {
-    { "info", NULL, "(coming)" },
+    { "info", cmd_info, "list the quantizable layers of a model, with params and MACs" },
 };
 
 static void usage(FILE *fp)

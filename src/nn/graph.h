@@ -89,8 +89,7 @@ struct csq_layer {
     char *name;              /* unique, PyTorch module name when known */
     int node;                /* node index */
     int weight;              /* value index of the (folded) weight */
-    int64_t params;          /* weight elements (bias not counted) */
-    int64_t macs;            /* per image, set by csq_graph_bind() */
+    int input;               /* value index of the data input */
 };
 
 struct csq_meta {
@@ -143,11 +142,14 @@ size_t csq_dtype_size(int dtype);
  * csq_graph_bind       shapes for a batch size: runs shape inference and
  *                      evaluates every node whose inputs are constant
  *                      (the Shape / Gather / Concat chains of
- *                      torch.onnx.export), then computes layer MACs
+ *                      torch.onnx.export)
  */
 int csq_graph_check(struct csq_graph *g);
 int csq_graph_fold_bn(struct csq_graph *g);
 int csq_graph_find_layers(struct csq_graph *g);
 int csq_graph_bind(struct csq_graph *g, int64_t batch);
+/* Bind to the exact shapes of shapes[g->ninputs] (their data is ignored);
+ * declared fixed dims must match. */
+int csq_graph_bind_inputs(struct csq_graph *g, const struct csq_tensor *shapes);
 
 #endif

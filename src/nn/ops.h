@@ -14,7 +14,9 @@
  * - run: compute out[i]->data, which the caller allocated with the size
  *   infer gave.  Never fails on shapes infer accepted; may use a->scratch.
  * - scratch: floats of scratch memory run needs (NULL = none).
- * Omitted optional inputs are NULL in in[] (nin counts them).
+ * Omitted optional inputs are NULL in in[] (nin counts them); outputs
+ * nobody asked for (an empty name in the file) are NULL in out[]: infer
+ * and run skip them.
  */
 #ifndef CSQ_OPS_H
 #define CSQ_OPS_H
@@ -39,6 +41,14 @@ enum {
     /* output depends only on the input's shape (Shape): foldable as soon
      * as shapes are known */
     CSQ_OPF_SHAPE_ONLY = 1
+};
+
+struct csq_op {
+    const char *name;
+    int (*infer)(struct csq_kargs *a);
+    int (*run)(struct csq_kargs *a);
+    size_t (*scratch)(const struct csq_kargs *a);
+    unsigned flags;
 };
 
 /* Row index of an op type in the default domain, -1 if unsupported. */

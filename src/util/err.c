@@ -33,6 +33,24 @@ int csq_fail(int code, const char *fmt, ...)
     return code;
 }
 
+void csq_err_context(const char *fmt, ...)
+{
+    char ctx[256], tmp[sizeof err_msg + sizeof ctx + 2];
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(ctx, sizeof ctx, fmt, ap);
+    va_end(ap);
+    pthread_mutex_lock(&err_lock);
+    /* Only when the message does not already carry the context. */
+    if (err_set && strncmp(err_msg, ctx, strlen(ctx)) != 0) {
+        snprintf(tmp, sizeof tmp, "%s: %s", ctx, err_msg);
+        tmp[sizeof err_msg - 1] = '\0';    /* truncation is fine for a message */
+        memcpy(err_msg, tmp, sizeof err_msg);
+    }
+    pthread_mutex_unlock(&err_lock);
+}
+
 const char *csq_errmsg(void)
 {
     const char *m;

@@ -36,6 +36,9 @@ enum csq_status {
 
 /* Record msg (if no message is recorded yet) and return code. */
 int csq_fail(int code, const char *fmt, ...) CSQ_PRINTF(2, 3);
+/* Prefix the recorded message with "<context>: " (once per call), so an
+ * outer frame can add the file name to a kernel's message. */
+void csq_err_context(const char *fmt, ...) CSQ_PRINTF(1, 2);
 /* The recorded message, or "" when none. */
 const char *csq_errmsg(void);
 /* Forget the recorded message. */

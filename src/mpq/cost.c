@@ -1,0 +1,63 @@
+/*
+ * cost: params, MACs, size and BOPs of quantizable layers (see cost.h).
+ */
+#include "config.h"
+
+#include <string.h>
+
+#include "mpq/cost.h"
+
+void csq_cost_layer(const struct csq_graph *g, int l, struct csq_cost *c)
+{
+    const struct csq_layer *ly = &g->layers[l];
+    const struct csq_node *n = &g->nodes[ly->node];
+    const struct csq_tensor *w = &g->vals[ly->weight].t;
+    const struct csq_tensor *y = &g->vals[n->out[0]].t;
+    int64_t per_image;
+
+    c->params = csq_tensor_numel(w);
+    if (strcmp(n->op_type, "Conv") == 0)
+        c->out_channels = w->dims[0];
+    else if (strcmp(n->op_type, "Gemm") == 0)
+        c->out_channels = csq_node_int(n, "transB", 0) ? w->dims[0] : w->dims[1];
+    else
+        c->out_channels = y->rank > 0 ? y->dims[y->rank - 1] : 1;
+    per_image = csq_tensor_numel(y);
+    /* The first output dim is the batch for every layer type we count. */
+    if (y->rank > 1 && y->dims[0] > 0)
+        per_image /= y->dims[0];
+    c->macs = c->out_channels > 0 ? per_image * (c->params / c->out_channels) : 0;
+}
+
+void csq_cost_totals(const struct csq_graph *g, int64_t *params, int64_t *macs)
+{
+    struct csq_cost c;
+    int l;
+
+    *params = *macs = 0;
+    for (l = 0; l < g->nlayers; l++) {
+        csq_cost_layer(g, l, &c);
+        *params += c.params;
+        *macs += c.macs;
+    }
+}
+
+double csq_cost_size_bits(const int64_t *params, const int *wbits, int n)
+{
+    double s = 0;
+    int i;
+
+    for (i = 0; i < n; i++)
+        s += (double)params[i] * wbits[i];
+    return s;
+}
+
+double csq_cost_bops(const int64_t *macs, const int *wbits, int abits, int n)
+{
+    double s = 0;
+    int i;
+
+    for (i = 0; i < n; i++)
+        s += (double)macs[i] * wbits[i] * abits;
+    return s;
+}

@@ -1,0 +1,31 @@
+/*
+ * cost: the size and compute of quantizable layers (DESIGN §6).
+ *
+ * params = elements of the (BN-folded) weight, bias not counted;
+ * MACs per image = output elements per image x weight elements / output
+ * channels.  Size in bits = sum params x wbits; BOPs = sum MACs x wbits x
+ * abits.  Needs a bound graph (csq_graph_bind), any batch size.
+ */
+#ifndef CSQ_COST_H
+#define CSQ_COST_H
+
+#include <stdint.h>
+
+#include "nn/graph.h"
+
+struct csq_cost {
+    int64_t params;
+    int64_t macs;           /* per image */
+    int64_t out_channels;
+};
+
+/* Cost of layer l of g. */
+void csq_cost_layer(const struct csq_graph *g, int l, struct csq_cost *c);
+/* Sums over all layers. */
+void csq_cost_totals(const struct csq_graph *g, int64_t *params, int64_t *macs);
+/* sum params[i] * wbits[i] over n layers, in bits (double: exact to 2^53). */
+double csq_cost_size_bits(const int64_t *params, const int *wbits, int n);
+/* sum macs[i] * wbits[i] * abits over n layers. */
+double csq_cost_bops(const int64_t *macs, const int *wbits, int abits, int n);
+
+#endif

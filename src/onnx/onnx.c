@@ -1,0 +1,661 @@
+/*
+ * onnx: ModelProto (protobuf-c, generated at build time from Debian's
+ * onnx.proto) -> struct csq_graph.  Checks everything the file could get
+ * wrong before any pass or kernel sees it: opsets, tensor sizes against
+ * their dims, defined inputs, duplicate outputs, supported operators.
+ */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "nn/graph.h"
+#include "nn/ops.h"
+#include "onnx/onnx.h"
+#include "onnx/onnx.pb-c.h"
+#include "util/err.h"
+#include "util/file.h"
+#include "util/mem.h"
+
+/* The operator set versions this code was checked against (DESIGN §4). */
+#define OPSET_MIN 7
+#define OPSET_MAX 17
+
+/* --- name -> value index (open addressing; models have ~1e3 values) --- */
+
+struct names {
+    int *slot;          /* value index + 1, 0 = empty */
+    size_t cap;
+};
+
+static uint64_t hash_str(const char *s)
+{
+    uint64_t h = 1469598103934665603ull;   /* FNV-1a */
+
+    while (*s)
+        h = (h ^ (unsigned char)*s++) * 1099511628211ull;
+    return h;
+}
+
+static int names_find(const struct names *nm, const struct csq_graph *g, const char *s)
+{
+    size_t i = (size_t)hash_str(s) & (nm->cap - 1);
+
+    while (nm->slot[i]) {
+        if (strcmp(g->vals[nm->slot[i] - 1].name, s) == 0)
+            return nm->slot[i] - 1;
+        i = (i + 1) & (nm->cap - 1);
+    }
+    return -1;
+}
+
+static void names_put(struct names *nm, const char *s, int v)
+{
+    size_t i = (size_t)hash_str(s) & (nm->cap - 1);
+
+    while (nm->slot[i])
+        i = (i + 1) & (nm->cap - 1);
+    nm->slot[i] = v + 1;
+}
+
+/* --- loader state --- */
+
+struct loader {
+    const char *file;
+    struct csq_graph *g;
+    struct names nm;
+    int capvals;
+};
+
+static int add_value(struct loader *L, const char *name, int kind, int *out)
+{
+    struct csq_value *v;
+
+    if (L->g->nvals == L->capvals) {
+        int cap = L->capvals ? L->capvals * 2 : 64;
+        v = csq_mem_rearray(L->g->vals, (size_t)cap, sizeof *v);
+        if (!v)
+            return CSQ_ENOMEM;
+        L->g->vals = v;
+        L->capvals = cap;
+    }
+    v = &L->g->vals[L->g->nvals];
+    memset(v, 0, sizeof *v);
+    v->name = csq_mem_strdup(name);
+    if (!v->name)
+        return CSQ_ENOMEM;
+    v->kind = kind;
+    v->producer = -1;
+    v->t.rank = -1;
+    names_put(&L->nm, v->name, L->g->nvals);
+    *out = L->g->nvals++;
+    return CSQ_OK;
+}
+
+/* Product of dims with overflow and sign checks. */
+static int dims_numel(const char *file, const char *what, const int64_t *dims,
+                      size_t n, int64_t *numel)
+{
+    int64_t p = 1;
+    size_t i;
+
+    if (n > CSQ_MAX_RANK)
+        return csq_fail(CSQ_EUNSUPPORTED, "'%s': tensor '%s' has rank %zu (at most %d supported)",
+                        file, what, n, CSQ_MAX_RANK);
+    for (i = 0; i < n; i++) {
+        if (dims[i] < 0)
+            return csq_fail(CSQ_EFORMAT, "'%s': tensor '%s' has a negative dimension",
+                            file, what);
+        if (dims[i] != 0 && p > INT64_MAX / 8 / dims[i])
+            return csq_fail(CSQ_EFORMAT, "'%s': tensor '%s': dimensions overflow", file, what);
+        p *= dims[i];
+    }
+    *numel = p;
+    return CSQ_OK;
+}
+
+/*
+ * TensorProto -> csq_tensor with owned data.  int32 / double / bool are
+ * widened or narrowed to the three types kernels handle; anything else is
+ * refused, since no supported operator reads it.
+ */
+static int convert_tensor(const char *file, const Onnx__TensorProto *tp,
+                          struct csq_tensor *t)
+{
+    const char *nm = tp->name && *tp->name ? tp->name : "(unnamed)";
+    int64_t numel = 0, i;
+    int src = tp->has_data_type ? tp->data_type : 0;
+    size_t esize, have;
+    const unsigned char *raw = tp->has_raw_data ? tp->raw_data.data : NULL;
+    size_t rawlen = tp->has_raw_data ? tp->raw_data.len : 0;
+    int rc;
+
+    memset(t, 0, sizeof *t);
+    if (tp->has_data_location &&
+        tp->data_location == ONNX__TENSOR_PROTO__DATA_LOCATION__EXTERNAL)
+        return csq_fail(CSQ_EUNSUPPORTED, "'%s': tensor '%s' keeps its data in an external file",
+                        file, nm);
+    if ((rc = dims_numel(file, nm, tp->dims, tp->n_dims, &numel)) != 0)
+        return rc;
+    t->rank = (int)tp->n_dims;
+    for (i = 0; i < t->rank; i++)
+        t->dims[i] = tp->dims[i];
+
+    switch (src) {
+    case ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT:
+        t->dtype = CSQ_DT_FLOAT; esize = 4; have = tp->n_float_data; break;
+    case ONNX__TENSOR_PROTO__DATA_TYPE__DOUBLE:
+        t->dtype = CSQ_DT_FLOAT; esize = 8; have = tp->n_double_data; break;
+    case ONNX__TENSOR_PROTO__DATA_TYPE__INT64:
+        t->dtype = CSQ_DT_INT64; esize = 8; have = tp->n_int64_data; break;
+    case ONNX__TENSOR_PROTO__DATA_TYPE__INT32:
+        t->dtype = CSQ_DT_INT64; esize = 4; have = tp->n_int32_data; break;
+    case ONNX__TENSOR_PROTO__DATA_TYPE__BOOL:
+        t->dtype = CSQ_DT_BOOL; esize = 1; have = tp->n_int32_data; break;
+    default:
+        return csq_fail(CSQ_EUNSUPPORTED, "'%s': tensor '%s' has data type %d "
+                        "(float, double, int32, int64 and bool are supported)", file, nm, src);
+    }
+    if (raw) {
+        if ((uint64_t)rawlen != (uint64_t)numel * esize)
+            return csq_fail(CSQ_EFORMAT, "'%s': tensor '%s' has %zu bytes of data, "
+                            "its dims need %lld", file, nm, rawlen,
+                            (long long)((uint64_t)numel * esize));
+    } else if ((int64_t)have != numel) {
+        return csq_fail(CSQ_EFORMAT, "'%s': tensor '%s' has %zu values, its dims need %lld",
+                        file, nm, have, (long long)numel);
+    }
+    t->data = csq_mem_array((size_t)(numel ? numel : 1), csq_dtype_size(t->dtype));
+    if (!t->data)
+        return CSQ_ENOMEM;
+    /* Little-endian raw data, as ONNX specifies; memcpy avoids unaligned reads. */
+    for (i = 0; i < numel; i++) {
+        switch (src) {
+        case ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT: {
+            float f;
+            if (raw) memcpy(&f, raw + 4 * i, 4); else f = tp->float_data[i];
+            ((float *)t->data)[i] = f;
+            break;
+        }
+        case ONNX__TENSOR_PROTO__DATA_TYPE__DOUBLE: {
+            double d;
+            if (raw) memcpy(&d, raw + 8 * i, 8); else d = tp->double_data[i];
+            ((float *)t->data)[i] = (float)d;
+            break;
+        }
+        case ONNX__TENSOR_PROTO__DATA_TYPE__INT64: {
+            int64_t v;
+            if (raw) memcpy(&v, raw + 8 * i, 8); else v = tp->int64_data[i];
+            ((int64_t *)t->data)[i] = v;
+            break;
+        }
+        case ONNX__TENSOR_PROTO__DATA_TYPE__INT32: {
+            int32_t v;
+            if (raw) memcpy(&v, raw + 4 * i, 4); else v = tp->int32_data[i];
+            ((int64_t *)t->data)[i] = v;
+            break;
+        }
+        default:
+            ((unsigned char *)t->data)[i] = raw ? raw[i] != 0 : tp->int32_data[i] != 0;
+        }
+    }
+    return CSQ_OK;
+}
+
+static int convert_attr(struct loader *L, const char *node, const Onnx__AttributeProto *ap,
+                        struct csq_attr *a)
+{
+    size_t i;
+
+    memset(a, 0, sizeof *a);
+    a->name = csq_mem_strdup(ap->name ? ap->name : "");
+    if (!a->name)
+        return CSQ_ENOMEM;
+    a->type = ap->has_type ? (int)ap->type : 0;
+    switch (a->type) {
+    case CSQ_ATTR_FLOAT:
+        a->f = ap->f;
+        break;
+    case CSQ_ATTR_INT:
+        a->i = ap->i;
+        break;
+    case CSQ_ATTR_STRING:
+        a->s = malloc(ap->s.len + 1);
+        if (!a->s)
+            return csq_fail(CSQ_ENOMEM, "out of memory");
+        if (ap->s.len)
+            memcpy(a->s, ap->s.data, ap->s.len);
+        a->s[ap->s.len] = '\0';
+        break;
+    case CSQ_ATTR_TENSOR:
+        if (!ap->t)
+            return csq_fail(CSQ_EFORMAT, "'%s': node '%s': attribute '%s' has no tensor",
+                            L->file, node, a->name);
+        return convert_tensor(L->file, ap->t, &a->t);
+    case CSQ_ATTR_FLOATS:
+        a->n = ap->n_floats;
+        a->floats = csq_mem_array(a->n ? a->n : 1, sizeof(float));
+        if (!a->floats)
+            return CSQ_ENOMEM;
+        for (i = 0; i < a->n; i++)
+            a->floats[i] = ap->floats[i];
+        break;
+    case CSQ_ATTR_INTS:
+        a->n = ap->n_ints;
+        a->ints = csq_mem_array(a->n ? a->n : 1, sizeof(int64_t));
+        if (!a->ints)
+            return CSQ_ENOMEM;
+        for (i = 0; i < a->n; i++)
+            a->ints[i] = ap->ints[i];
+        break;
+    default:
+        /* Graph-, string-list- and sparse-valued attributes belong to
+         * operators we refuse anyway; keep the name only. */
+        a->type = 0;
+        break;
+    }
+    return CSQ_OK;
+}
+
+/*
+ * Constant nodes become initializers: folding and the engine then need no
+ * special case for them.
+ */
+static int load_constant(struct loader *L, const Onnx__NodeProto *np)
+{
+    const Onnx__AttributeProto *ap = np->n_attribute == 1 ? np->attribute[0] : NULL;
+    const char *nm = np->name && *np->name ? np->name : np->output[0];
+    struct csq_tensor t;
+    int rc, v;
+    size_t i;
+
+    memset(&t, 0, sizeof t);
+    if (!ap || !ap->name)
+        return csq_fail(CSQ_EFORMAT, "'%s': Constant node '%s' needs exactly one attribute",
+                        L->file, nm);
+    if (strcmp(ap->name, "value") == 0 && ap->t) {
+        if ((rc = convert_tensor(L->file, ap->t, &t)) != 0)
+            return rc;
+    } else if (strcmp(ap->name, "value_float") == 0 || strcmp(ap->name, "value_int") == 0) {
+        int isf = ap->name[6] == 'f';
+        t.dtype = isf ? CSQ_DT_FLOAT : CSQ_DT_INT64;
+        t.rank = 0;
+        t.data = csq_mem_array(1, 8);
+        if (!t.data)
+            return CSQ_ENOMEM;
+        if (isf)
+            *(float *)t.data = ap->f;
+        else
+            *(int64_t *)t.data = ap->i;
+    } else if (strcmp(ap->name, "value_floats") == 0 || strcmp(ap->name, "value_ints") == 0) {
+        int isf = ap->name[6] == 'f';
+        size_t n = isf ? ap->n_floats : ap->n_ints;
+        t.dtype = isf ? CSQ_DT_FLOAT : CSQ_DT_INT64;
+        t.rank = 1;
+        t.dims[0] = (int64_t)n;
+        t.data = csq_mem_array(n ? n : 1, 8);
+        if (!t.data)
+            return CSQ_ENOMEM;
+        for (i = 0; i < n; i++) {
+            if (isf)
+                ((float *)t.data)[i] = ap->floats[i];
+            else
+                ((int64_t *)t.data)[i] = ap->ints[i];
+        }
+    } else {
+        return csq_fail(CSQ_EUNSUPPORTED, "'%s': Constant node '%s': attribute '%s' "
+                        "is not supported", L->file, nm, ap->name);
+    }
+    if (np->n_output != 1 || !np->output[0] || !*np->output[0]) {
+        free(t.data);
+        return csq_fail(CSQ_EFORMAT, "'%s': Constant node '%s' needs one output", L->file, nm);
+    }
+    if (names_find(&L->nm, L->g, np->output[0]) >= 0) {
+        free(t.data);
+        return csq_fail(CSQ_EFORMAT, "'%s': value '%s' is defined twice", L->file,
+                        np->output[0]);
+    }
+    if ((rc = add_value(L, np->output[0], CSQ_VAL_INIT, &v)) != 0) {
+        free(t.data);
+        return rc;
+    }
+    L->g->vals[v].t = t;
+    return CSQ_OK;
+}
+
+static int load_initializers(struct loader *L, const Onnx__GraphProto *gp)
+{
+    size_t i;
+    int rc, v;
+
+    for (i = 0; i < gp->n_initializer; i++) {
+        const Onnx__TensorProto *tp = gp->initializer[i];
+        struct csq_tensor t;
+
+        if (!tp->name || !*tp->name)
+            return csq_fail(CSQ_EFORMAT, "'%s': initializer %zu has no name", L->file, i);
+        if (names_find(&L->nm, L->g, tp->name) >= 0)
+            return csq_fail(CSQ_EFORMAT, "'%s': initializer '%s' is defined twice",
+                            L->file, tp->name);
+        if ((rc = convert_tensor(L->file, tp, &t)) != 0)
+            return rc;
+        if ((rc = add_value(L, tp->name, CSQ_VAL_INIT, &v)) != 0) {
+            free(t.data);
+            return rc;
+        }
+        L->g->vals[v].t = t;
+    }
+    return CSQ_OK;
+}
+
+static int load_inputs(struct loader *L, const Onnx__GraphProto *gp)
+{
+    size_t i, d;
+    int rc, v;
+
+    L->g->inputs = csq_mem_array(gp->n_input ? gp->n_input : 1, sizeof(int));
+    if (!L->g->inputs)
+        return CSQ_ENOMEM;
+    for (i = 0; i < gp->n_input; i++) {
+        const Onnx__ValueInfoProto *vi = gp->input[i];
+        const Onnx__TypeProto__Tensor *tt;
+        struct csq_value *val;
+
+        if (!vi->name || !*vi->name)
+            return csq_fail(CSQ_EFORMAT, "'%s': graph input %zu has no name", L->file, i);
+        /* Old exporters list initializers as inputs too: those are weights. */
+        if (names_find(&L->nm, L->g, vi->name) >= 0)
+            continue;
+        if (!vi->type || vi->type->value_case != ONNX__TYPE_PROTO__VALUE_TENSOR_TYPE ||
+            !(tt = vi->type->tensor_type) || !tt->shape)
+            return csq_fail(CSQ_EUNSUPPORTED, "'%s': input '%s' is not a tensor of known rank",
+                            L->file, vi->name);
+        if (tt->shape->n_dim > CSQ_MAX_RANK)
+            return csq_fail(CSQ_EUNSUPPORTED, "'%s': input '%s' has rank %zu", L->file,
+                            vi->name, tt->shape->n_dim);
+        if ((rc = add_value(L, vi->name, CSQ_VAL_INPUT, &v)) != 0)
+            return rc;
+        val = &L->g->vals[v];
+        switch (tt->has_elem_type ? tt->elem_type : 0) {
+        case ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT: val->t.dtype = CSQ_DT_FLOAT; break;
+        case ONNX__TENSOR_PROTO__DATA_TYPE__INT64: val->t.dtype = CSQ_DT_INT64; break;
+        case ONNX__TENSOR_PROTO__DATA_TYPE__BOOL: val->t.dtype = CSQ_DT_BOOL; break;
+        default:
+            return csq_fail(CSQ_EUNSUPPORTED, "'%s': input '%s' has data type %d "
+                            "(float and int64 are supported)", L->file, vi->name,
+                            tt->has_elem_type ? tt->elem_type : 0);
+        }
+        val->t.rank = (int)tt->shape->n_dim;
+        for (d = 0; d < tt->shape->n_dim; d++) {
+            const Onnx__TensorShapeProto__Dimension *dm = tt->shape->dim[d];
+            int64_t x = -1;
+            if (dm->value_case == ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_VALUE)
+                x = dm->dim_value;
+            if (dm->value_case == ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_VALUE && x < 0)
+                return csq_fail(CSQ_EFORMAT, "'%s': input '%s' has a negative dimension",
+                                L->file, vi->name);
+            val->decl_dims[d] = x;
+        }
+        L->g->inputs[L->g->ninputs++] = v;
+    }
+    if (L->g->ninputs == 0)
+        return csq_fail(CSQ_EFORMAT, "'%s': the graph has no input", L->file);
+    return CSQ_OK;
+}
+
+static int load_nodes(struct loader *L, const Onnx__GraphProto *gp)
+{
+    struct csq_graph *g = L->g;
+    size_t i, j;
+    int rc, v;
+
+    g->nodes = csq_mem_zarray(gp->n_node ? gp->n_node : 1, sizeof *g->nodes);
+    if (!g->nodes)
+        return CSQ_ENOMEM;
+    /* Pass 1: every output becomes a value, so inputs may refer forward
+     * (the file need not be sorted; csq_graph_check sorts it). */
+    for (i = 0; i < gp->n_node; i++) {
+        const Onnx__NodeProto *np = gp->node[i];
+        const char *dom = np->domain ? np->domain : "";
+        const char *label = np->name && *np->name ? np->name : np->op_type;
+        struct csq_node *n;
+
+        if (!np->op_type)
+            return csq_fail(CSQ_EFORMAT, "'%s': node %zu has no op_type", L->file, i);
+        if (*dom && strcmp(dom, "ai.onnx") != 0)
+            return csq_fail(CSQ_EUNSUPPORTED, "'%s': node '%s': operator '%s' of domain '%s' "
+                            "is not supported", L->file, label, np->op_type, dom);
+        if (strcmp(np->op_type, "Constant") == 0) {
+            if ((rc = load_constant(L, np)) != 0)
+                return rc;
+            continue;
+        }
+        n = &g->nodes[g->nnodes];
+        n->layer = -1;
+        n->name = csq_mem_strdup(np->name ? np->name : "");
+        n->op_type = csq_mem_strdup(np->op_type);
+        if (!n->name || !n->op_type)
+            return CSQ_ENOMEM;
+        g->nnodes++;
+        n->op = csq_ops_find(np->op_type);
+        if (n->op < 0)
+            return csq_fail(CSQ_EUNSUPPORTED, "'%s': node '%s': operator '%s' (opset %lld) "
+                            "is not supported", L->file, label, np->op_type,
+                            (long long)g->opset);
+        n->nin = (int)np->n_input;
+        n->nout = (int)np->n_output;
+        n->in = csq_mem_array(np->n_input ? np->n_input : 1, sizeof(int));
+        n->out = csq_mem_array(np->n_output ? np->n_output : 1, sizeof(int));
+        n->attrs = csq_mem_zarray(np->n_attribute ? np->n_attribute : 1, sizeof *n->attrs);
+        if (!n->in || !n->out || !n->attrs)
+            return CSQ_ENOMEM;
+        for (j = 0; j < np->n_attribute; j++) {
+            n->nattrs++;
+            if ((rc = convert_attr(L, label, np->attribute[j], &n->attrs[j])) != 0)
+                return rc;
+        }
+        for (j = 0; j < np->n_output; j++) {
+            const char *o = np->output[j];
+            if (!o || !*o) {
+                n->out[j] = -1;     /* optional output not requested */
+                continue;
+            }
+            if (names_find(&L->nm, g, o) >= 0)
+                return csq_fail(CSQ_EFORMAT, "'%s': node '%s': value '%s' is defined twice",
+                                L->file, label, o);
+            if ((rc = add_value(L, o, CSQ_VAL_RUNTIME, &v)) != 0)
+                return rc;
+            g->vals[v].producer = g->nnodes - 1;
+            n->out[j] = v;
+        }
+    }
+    /* Pass 2: resolve inputs. */
+    for (i = 0, j = 0; i < gp->n_node; i++) {
+        const Onnx__NodeProto *np = gp->node[i];
+        struct csq_node *n;
+        size_t k;
+
+        if (strcmp(np->op_type, "Constant") == 0)
+            continue;
+        n = &g->nodes[j++];
+        for (k = 0; k < np->n_input; k++) {
+            const char *s = np->input[k];
+            if (!s || !*s) {
+                n->in[k] = -1;
+                continue;
+            }
+            v = names_find(&L->nm, g, s);
+            if (v < 0)
+                return csq_fail(CSQ_EFORMAT, "'%s': node '%s' reads undefined input '%s'",
+                                L->file, *n->name ? n->name : n->op_type, s);
+            n->in[k] = v;
+            g->vals[v].nconsumers++;
+        }
+    }
+    return CSQ_OK;
+}
+
+static int load_outputs(struct loader *L, const Onnx__GraphProto *gp)
+{
+    size_t i;
+    int v;
+
+    if (gp->n_output == 0)
+        return csq_fail(CSQ_EFORMAT, "'%s': the graph has no output", L->file);
+    L->g->outputs = csq_mem_array(gp->n_output, sizeof(int));
+    if (!L->g->outputs)
+        return CSQ_ENOMEM;
+    for (i = 0; i < gp->n_output; i++) {
+        const char *s = gp->output[i]->name;
+        v = s ? names_find(&L->nm, L->g, s) : -1;
+        if (v < 0)
+            return csq_fail(CSQ_EFORMAT, "'%s': graph output '%s' is never computed",
+                            L->file, s ? s : "");
+        L->g->vals[v].nconsumers++;
+        L->g->outputs[L->g->noutputs++] = v;
+    }
+    return CSQ_OK;
+}
+
+static int load_meta(struct loader *L, const Onnx__ModelProto *mp)
+{
+    size_t i;
+
+    if (!mp->n_metadata_props)
+        return CSQ_OK;
+    L->g->meta = csq_mem_zarray(mp->n_metadata_props, sizeof *L->g->meta);
+    if (!L->g->meta)
+        return CSQ_ENOMEM;
+    for (i = 0; i < mp->n_metadata_props; i++) {
+        struct csq_meta *m = &L->g->meta[L->g->nmeta++];
+        m->key = csq_mem_strdup(mp->metadata_props[i]->key ? mp->metadata_props[i]->key : "");
+        m->value = csq_mem_strdup(mp->metadata_props[i]->value ?
+                                  mp->metadata_props[i]->value : "");
+        if (!m->key || !m->value)
+            return CSQ_ENOMEM;
+    }
+    return CSQ_OK;
+}
+
+static int find_opset(struct loader *L, const Onnx__ModelProto *mp)
+{
+    size_t i;
+
+    for (i = 0; i < mp->n_opset_import; i++) {
+        const Onnx__OperatorSetIdProto *o = mp->opset_import[i];
+        if (!o->domain || !*o->domain || strcmp(o->domain, "ai.onnx") == 0)
+            L->g->opset = o->has_version ? o->version : 0;
+    }
+    if (L->g->opset == 0)
+        return csq_fail(CSQ_EFORMAT, "'%s': the model imports no ai.onnx operator set", L->file);
+    if (L->g->opset < OPSET_MIN || L->g->opset > OPSET_MAX)
+        return csq_fail(CSQ_EUNSUPPORTED, "'%s': operator set %lld is not supported "
+                        "(%d to %d are)", L->file, (long long)L->g->opset, OPSET_MIN, OPSET_MAX);
+    return CSQ_OK;
+}
+
+int csq_onnx_load_mem(const unsigned char *buf, size_t len, const char *name,
+                      struct csq_graph **out)
+{
+    struct loader L;
+    Onnx__ModelProto *mp;
+    const Onnx__GraphProto *gp;
+    size_t cap = 16, nv;
+    int rc;
+
+    *out = NULL;
+    if (len == 0)
+        return csq_fail(CSQ_EFORMAT, "'%s': empty file", name);
+    mp = onnx__model_proto__unpack(NULL, len, buf);
+    if (!mp)
+        return csq_fail(CSQ_EFORMAT, "'%s': not an ONNX model (cannot decode it; "
+                        "truncated or another kind of file)", name);
+    gp = mp->graph;
+    if (!gp || !mp->has_ir_version || mp->n_opset_import == 0) {
+        onnx__model_proto__free_unpacked(mp, NULL);
+        return csq_fail(CSQ_EFORMAT, "'%s': not an ONNX model (no graph, IR version "
+                        "or operator set)", name);
+    }
+    memset(&L, 0, sizeof L);
+    L.file = name;
+    L.g = csq_mem_zarray(1, sizeof *L.g);
+    if (!L.g) {
+        onnx__model_proto__free_unpacked(mp, NULL);
+        return CSQ_ENOMEM;
+    }
+    nv = gp->n_initializer + gp->n_input + gp->n_node * 2 + 16;
+    while (cap < nv * 2)
+        cap *= 2;
+    L.nm.cap = cap;
+    L.nm.slot = csq_mem_zarray(cap, sizeof(int));
+    L.g->path = csq_mem_strdup(name);
+    L.g->producer = csq_mem_strdup(mp->producer_name ? mp->producer_name : "");
+    if (!L.nm.slot || !L.g->path || !L.g->producer) {
+        rc = CSQ_ENOMEM;
+        goto out;
+    }
+    if ((rc = find_opset(&L, mp)) != 0 ||
+        (rc = load_meta(&L, mp)) != 0 ||
+        (rc = load_initializers(&L, gp)) != 0 ||
+        (rc = load_inputs(&L, gp)) != 0 ||
+        (rc = load_nodes(&L, gp)) != 0 ||
+        (rc = load_outputs(&L, gp)) != 0)
+        goto out;
+    if ((rc = csq_graph_check(L.g)) != 0 ||
+        (rc = csq_graph_fold_bn(L.g)) != 0 ||
+        (rc = csq_graph_find_layers(L.g)) != 0 ||
+        (rc = csq_graph_bind(L.g, 1)) != 0)
+        goto out;
+out:
+    free(L.nm.slot);
+    onnx__model_proto__free_unpacked(mp, NULL);
+    if (rc != CSQ_OK) {
+        csq_graph_free(L.g);
+        return rc;
+    }
+    *out = L.g;
+    return CSQ_OK;
+}
+
+int csq_onnx_load(const char *path, struct csq_graph **out)
+{
+    unsigned char *buf;
+    size_t len;
+    int rc;
+
+    *out = NULL;
+    if ((rc = csq_file_read(path, &buf, &len)) != 0)
+        return rc;
+    rc = csq_onnx_load_mem(buf, len, path, out);
+    free(buf);
+    return rc;
+}
+
+int csq_onnx_read_tensor(const char *path, struct csq_tensor *t, char **name)
+{
+    unsigned char *buf;
+    size_t len;
+    Onnx__TensorProto *tp;
+    int rc;
+
+    memset(t, 0, sizeof *t);
+    if (name)
+        *name = NULL;
+    if ((rc = csq_file_read(path, &buf, &len)) != 0)
+        return rc;
+    tp = onnx__tensor_proto__unpack(NULL, len, buf);
+    free(buf);
+    if (!tp)
+        return csq_fail(CSQ_EFORMAT, "'%s': not a serialized ONNX tensor", path);
+    rc = convert_tensor(path, tp, t);
+    if (rc == CSQ_OK && name) {
+        *name = csq_mem_strdup(tp->name ? tp->name : "");
+        if (!*name) {
+            free(t->data);
+            t->data = NULL;
+            rc = CSQ_ENOMEM;
+        }
+    }
+    onnx__tensor_proto__free_unpacked(tp, NULL);
+    return rc;
+}
