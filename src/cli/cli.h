@@ -65,5 +65,6 @@ int cli_parse_int(const char *cmd, const char *opt, const char *s,
                   long min, long max, long *out);
 
 int cmd_info(int argc, char **argv);
+int cmd_run(int argc, char **argv);
 
 #endif

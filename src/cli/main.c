@@ -18,6 +18,7 @@ struct command {
 
 static const struct command commands[] = {
     { "info", cmd_info, "list the quantizable layers of a model, with params and MACs" },
+    { "run", cmd_run, "run a .npy batch through the model, write the output as .npy" },
 };
 
 static void usage(FILE *fp)

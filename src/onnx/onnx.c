@@ -631,7 +631,8 @@ int csq_onnx_load(const char *path, struct csq_graph **out)
     return rc;
 }
 
-int csq_onnx_read_tensor(const char *path, struct csq_tensor *t, char **name)
+int csq_onnx_read_tensor(const char *path, struct csq_tensor *t, char **name,
+                         int *file_dtype)
 {
     unsigned char *buf;
     size_t len;
@@ -647,6 +648,8 @@ int csq_onnx_read_tensor(const char *path, struct csq_tensor *t, char **name)
     free(buf);
     if (!tp)
         return csq_fail(CSQ_EFORMAT, "'%s': not a serialized ONNX tensor", path);
+    if (file_dtype)
+        *file_dtype = tp->has_data_type ? tp->data_type : 0;
     rc = convert_tensor(path, tp, t);
     if (rc == CSQ_OK && name) {
         *name = csq_mem_strdup(tp->name ? tp->name : "");

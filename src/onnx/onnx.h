@@ -21,7 +21,9 @@ int csq_onnx_load_mem(const unsigned char *buf, size_t len, const char *name,
 
 /* A serialized TensorProto (the ONNX test suite's input_N.pb files) into
  * *t, whose data the caller frees with free(); *name (may be NULL) gets
- * the tensor's name, also caller-freed. */
-int csq_onnx_read_tensor(const char *path, struct csq_tensor *t, char **name);
+ * the tensor's name, also caller-freed; *file_dtype (may be NULL) the
+ * ONNX data type in the file, before widening to float / int64. */
+int csq_onnx_read_tensor(const char *path, struct csq_tensor *t, char **name,
+                         int *file_dtype);
 
 #endif

@@ -1,0 +1,81 @@
+/*
+ * run: one float32 batch from a .npy file through the model, first output
+ * to a .npy file, for checking an export against another runtime.
+ */
+#include "config.h"
+
+#include <stdlib.h>
+
+#include "cli/cli.h"
+#include "nn/engine.h"
+#include "nn/graph.h"
+#include "nn/ops.h"
+#include "onnx/onnx.h"
+#include "util/err.h"
+#include "util/npy.h"
+
+static const char usage[] =
+    "usage: csmpq run -m MODEL --input X.npy --output Y.npy [-j N]\n\n"
+    "Feed the float32 array X (shape N x C x H x W, any N) through the model in\n"
+    "float32 and write the model's first output to Y (\"-\" for stdout).";
+
+enum { OPT_MODEL = 'm', OPT_INPUT = 256, OPT_OUTPUT, OPT_THREADS = 'j' };
+
+static const struct cli_opt options[] = {
+    { OPT_MODEL, "model", 1, "MODEL", "ONNX model file" },
+    { OPT_INPUT, "input", 1, "X.npy", "input array (.npy, float32, C order)" },
+    { OPT_OUTPUT, "output", 1, "Y.npy", "where to write the first output (.npy)" },
+    { OPT_THREADS, "threads", 1, "N", "threads (default: all cores)" },
+    { 0, NULL, 0, NULL, NULL }
+};
+
+int cmd_run(int argc, char **argv)
+{
+    struct cli_parser p;
+    const char *model = NULL, *input = NULL, *output = NULL;
+    struct csq_graph *g = NULL;
+    struct csq_engine *e = NULL;
+    struct csq_tensor x = { 0 };
+    long threads = 0;
+    int c, rc = CSQ_OK;
+
+    cli_opt_init(&p, "run", usage, options, argc, argv);
+    while ((c = cli_opt_next(&p)) != CLI_OPT_END) {
+        switch (c) {
+        case OPT_MODEL: model = p.optarg; break;
+        case OPT_INPUT: input = p.optarg; break;
+        case OPT_OUTPUT: output = p.optarg; break;
+        case OPT_THREADS:
+            if (cli_parse_int("run", "-j", p.optarg, 1, 1024, &threads) != 0)
+                return EXIT_USAGE;
+            break;
+        case CLI_OPT_ARG:
+            return cli_usage_error("run", "unexpected argument '%s'", p.optarg);
+        case CLI_OPT_HELP:
+            return EXIT_OK;
+        default:
+            return EXIT_USAGE;
+        }
+    }
+    if (!model || !input || !output)
+        return cli_usage_error("run", "-m MODEL, --input and --output are required");
+    csq_ops_set_threads((int)threads);
+    if ((rc = csq_onnx_load(model, &g)) != 0)
+        goto out;
+    if (g->ninputs != 1) {
+        rc = csq_fail(CSQ_EUNSUPPORTED, "'%s': the model has %d inputs; run feeds one",
+                      model, g->ninputs);
+        goto out;
+    }
+    if ((rc = csq_npy_read(input, &x)) != 0)
+        goto out;
+    if ((rc = csq_engine_new(g, &e)) != 0 ||
+        (rc = csq_engine_forward(e, &x)) != 0)
+        goto out;
+    rc = csq_npy_write(output, csq_engine_output(e, 0));
+out:
+    free(x.data);
+    csq_engine_free(e);
+    csq_graph_free(g);
+    return cli_fail("run", rc);
+}

@@ -1,0 +1,10 @@
+#!/bin/sh
+# Runs the ONNX backend conformance suite from Debian's libonnx-testdata.
+data=${ONNX_TESTDATA:-/usr/share/libonnx-testdata/data}
+if [ ! -d "$data/node" ]; then
+    echo "1..0 # SKIP libonnx-testdata not installed ($data)"
+    exit 0
+fi
+exec "$top_builddir/tests/conformance/run-conformance" \
+    "$top_srcdir/tests/conformance/skip.txt" \
+    "$data/node" "$data/pytorch-converted" "$data/pytorch-operator"
