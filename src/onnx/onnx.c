@@ -601,7 +601,10 @@ int csq_onnx_load_mem(const unsigned char *buf, size_t len, const char *name,
         (rc = load_nodes(&L, gp)) != 0 ||
         (rc = load_outputs(&L, gp)) != 0)
         goto out;
+    /* Bind once before folding BN and finding layers: torch sometimes
+     * feeds weights through Identity nodes, constant only after folding. */
     if ((rc = csq_graph_check(L.g)) != 0 ||
+        (rc = csq_graph_bind(L.g, 1)) != 0 ||
         (rc = csq_graph_fold_bn(L.g)) != 0 ||
         (rc = csq_graph_find_layers(L.g)) != 0 ||
         (rc = csq_graph_bind(L.g, 1)) != 0)
