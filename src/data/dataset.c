@@ -139,9 +139,10 @@ static int list_dir(const char *dir, struct strs *dirs, struct strs *imgs)
         }
     }
     closedir(d);
-    if (dirs)
+    if (dirs && dirs->n > 1)
         qsort(dirs->v, dirs->n, sizeof *dirs->v, cmp_str);
-    qsort(imgs->v, imgs->n, sizeof *imgs->v, cmp_str);
+    if (imgs->n > 1)
+        qsort(imgs->v, imgs->n, sizeof *imgs->v, cmp_str);
     return rc;
 }
 
