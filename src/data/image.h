@@ -26,6 +26,8 @@
 
 #include <stddef.h>
 
+#include "util/err.h"
+
 /* Default --max-pixels: 64 Mi pixels (w * h), far above any dataset image. */
 #define CSQ_IMAGE_MAX_PIXELS_DEFAULT ((size_t)64 * 1024 * 1024)
 
@@ -52,8 +54,7 @@ struct csq_image_prep {
 
 /* Record a message in m (if not NULL and still empty) or in the global slot;
  * returns code.  Shared by png.c, jpeg.c and image.c. */
-int csq_image_fail(struct csq_image_msg *m, int code, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+int csq_image_fail(struct csq_image_msg *m, int code, const char *fmt, ...) CSQ_PRINTF(3, 4);
 
 /* Format from the first bytes (PNG signature, JPEG SOI marker). */
 enum csq_image_format csq_image_sniff(const unsigned char *buf, size_t len);
@@ -73,7 +74,8 @@ int csq_image_resize(struct csq_image *dst, const struct csq_image *src, int w, 
 /* torchvision Resize(n) output size: shorter side n, longer int(n*long/short). */
 void csq_image_resize_dims(int w, int h, int n, int *ow, int *oh);
 
-/* resize 0 -> crop size later; crop h x w; ImageNet mean and std. */
+/* crop h x w, resize max(h, w) (DESIGN: the default resize is the crop
+ * size), ImageNet mean and std, default max_pixels. */
 void csq_image_prep_init(struct csq_image_prep *p, int channels, int crop_h, int crop_w);
 /* Floats per preprocessed image: channels * crop_h * crop_w. */
 size_t csq_image_prep_size(const struct csq_image_prep *p);

@@ -107,7 +107,9 @@ int csq_loader_open(struct csq_loader **out, const struct csq_dataset *ds,
     ld->prep = *p;
     ld->opt = *o;
     ld->per = csq_image_prep_size(p);
-    ld->nslot = 2 * (size_t)o->batch + (size_t)nth;
+    /* one batch ahead (plus a slot per thread so no worker idles at the
+     * boundary): double buffering, at the memory cost of a second batch */
+    ld->nslot = (size_t)o->batch + 2 * (size_t)nth;
     ld->slots = csq_mem_zarray(ld->nslot, sizeof *ld->slots);
     ld->data = csq_mem_array((size_t)o->batch * ld->per, sizeof *ld->data);
     ld->labels = csq_mem_array(o->batch, sizeof *ld->labels);

@@ -2,7 +2,7 @@
  * loader: preprocessed float32 NCHW batches from a dataset, decoded by
  * worker threads ahead of the consumer.
  *
- * Workers decode up to about two batches ahead into a ring of per-image
+ * Workers decode up to one batch ahead into a ring of per-image
  * slots; csq_loader_next() takes images strictly in dataset order, so the
  * batches (contents, labels, paths, skipped images, the message of a
  * failure) never depend on thread timing.  While the caller runs the model
