@@ -14,6 +14,9 @@
 
 #include "nn/ops.h"
 
+/* Threads for an OpenMP loop in a kernel: num_threads() needs >= 1. */
+#define CSQ_OP_NT(a) ((a)->nthreads > 0 ? (a)->nthreads : 1)
+
 /* Set out's rank and dims to the numpy broadcast of x and y (ONNX
  * multidirectional broadcasting); -1 when they do not broadcast. */
 int csq_op_bcast_shape(const struct csq_tensor *x, const struct csq_tensor *y,

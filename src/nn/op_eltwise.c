@@ -179,7 +179,7 @@ static int binary_run(struct csq_kargs *a, int op)
     nchunk = (inner + CHUNK - 1) / CHUNK;
     items = nouter * nchunk;
 
-#pragma omp parallel for num_threads(a->nthreads) if (total >= PAR_MIN && items > 1)
+#pragma omp parallel for num_threads(CSQ_OP_NT(a)) if (total >= PAR_MIN && items > 1)
     for (w = 0; w < items; w++) {
         int64_t oi = w / nchunk, c0 = (w % nchunk) * CHUNK;
         int64_t n = inner - c0 < CHUNK ? inner - c0 : CHUNK;
@@ -334,7 +334,7 @@ int csq_op_reducemean_run(struct csq_kargs *a)
         stride *= x->dims[d];
     }
 
-#pragma omp parallel for num_threads(a->nthreads) if (nout * m >= PAR_MIN && nout > 1)
+#pragma omp parallel for num_threads(CSQ_OP_NT(a)) if (nout * m >= PAR_MIN && nout > 1)
     for (j = 0; j < nout; j++) {
         int64_t base = 0, rest = j, cnt[CSQ_MAX_RANK] = { 0 }, off, done;
         double sum = 0.0;

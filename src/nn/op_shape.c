@@ -293,7 +293,7 @@ int csq_op_transpose_run(struct csq_kargs *a)
     inner = o->dims[rank - 1];
     rows = numel / inner;
 
-#pragma omp parallel for num_threads(a->nthreads) if ((size_t)numel * es >= PAR_MIN_BYTES)
+#pragma omp parallel for num_threads(CSQ_OP_NT(a)) if ((size_t)numel * es >= PAR_MIN_BYTES)
     for (r = 0; r < rows; r++) {
         int64_t off = 0, rest = r;
         int k;
@@ -524,6 +524,9 @@ int csq_op_squeeze_infer(struct csq_kargs *a)
     if ((rc = elem_size(a, &es)) != 0 || (rc = squeeze_axes(a, &axes, &n, &present)) != 0)
         return rc;
     x = a->in[0];
+    /* an empty axes list squeezes every 1, as no list does (onnxruntime) */
+    if (n == 0)
+        present = 0;
     if (present && (rc = axes_mask(a, axes, n, x->rank, &mask)) != 0)
         return rc;
     o->dtype = x->dtype;

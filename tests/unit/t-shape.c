@@ -220,6 +220,7 @@ static void test_squeeze(void)
     struct csq_tensor tm2 = tens(I64, axm2, 1, 1), tu = tens(I64, axu, 1, 2);
     struct csq_tensor td = tens(I64, dup, 1, 2), t0 = tens(I64, ax0, 1, 1);
     struct csq_tensor rt = tens(I64, NULL, 1, 1), s = tens(I64, &scal, 0);
+    struct csq_tensor te = tens(I64, ax0, 1, 0);
     const struct csq_tensor *in[] = { &x, NULL };
 
     tn_init(&n, "Squeeze");
@@ -235,6 +236,10 @@ static void test_squeeze(void)
     in[1] = &tm2;
     is_int(kcall(csq_op_squeeze_infer, csq_op_squeeze_run, &n, 13, 2, in, 1, out), 0, "sq-13");
     is_dims(&out[0], "squeeze-13 axes input [-2]", 3, 1, 3, 2);
+    kfree(out, 1);
+    in[1] = &te;
+    is_int(kcall(csq_op_squeeze_infer, csq_op_squeeze_run, &n, 13, 2, in, 1, out), 0, "sq-13");
+    is_dims(&out[0], "squeeze-13 empty axes input: every 1", 2, 3, 2);
     kfree(out, 1);
     in[1] = &rt;
     is_err(kcall(csq_op_squeeze_infer, csq_op_squeeze_run, &n, 13, 2, in, 1, out),
