@@ -1,0 +1,369 @@
+/*
+ * op_eltwise: Add, Sub, Mul, Div with ONNX (numpy) multidirectional
+ * broadcasting on float32 and int64, and ReduceMean.
+ *
+ * A broadcast is planned by dropping size-1 output dims and merging
+ * neighbouring dims in which both inputs either advance or stay put, so
+ * the common cases (same shape, per-channel scale [N,C,1,1], bias [C,1,1],
+ * scalar) become one or two loops with a contiguous inner run.
+ */
+#include "config.h"
+
+#include <math.h>
+#include <string.h>
+
+#include "nn/bcast.h"
+#include "nn/kernels.h"
+#include "util/err.h"
+
+/* Below this many elements threads cost more than they save. */
+#define PAR_MIN 32768
+/* Inner runs are cut in chunks of this many elements so that a large
+ * same-shape operation still splits across threads. */
+#define CHUNK 8192
+
+enum { OP_ADD, OP_SUB, OP_MUL, OP_DIV };
+
+static const char *const op_names[] = { "Add", "Sub", "Mul", "Div" };
+
+struct plan {
+    int n;                          /* merged dims, >= 1 */
+    int64_t dims[CSQ_MAX_RANK];
+    int64_t sx[CSQ_MAX_RANK];       /* element strides, 0 = broadcast */
+    int64_t sy[CSQ_MAX_RANK];
+};
+
+static void make_plan(const struct csq_tensor *x, const struct csq_tensor *y,
+                      const struct csq_tensor *o, struct plan *p)
+{
+    int px[CSQ_MAX_RANK], py[CSQ_MAX_RANK];
+    int64_t ax = 1, ay = 1;
+    int d, k;
+
+    p->n = 0;
+    for (d = 0; d < o->rank; d++) {
+        int ix = d - (o->rank - x->rank), iy = d - (o->rank - y->rank);
+        int bx, by;
+
+        if (o->dims[d] == 1)
+            continue;
+        bx = ix >= 0 && x->dims[ix] == o->dims[d];
+        by = iy >= 0 && y->dims[iy] == o->dims[d];
+        if (p->n > 0 && px[p->n - 1] == bx && py[p->n - 1] == by) {
+            p->dims[p->n - 1] *= o->dims[d];
+            continue;
+        }
+        px[p->n] = bx;
+        py[p->n] = by;
+        p->dims[p->n++] = o->dims[d];
+    }
+    if (p->n == 0) {
+        p->n = 1;
+        p->dims[0] = 1;
+        px[0] = py[0] = 1;
+    }
+    for (k = p->n - 1; k >= 0; k--) {
+        p->sx[k] = px[k] ? ax : 0;
+        p->sy[k] = py[k] ? ay : 0;
+        if (px[k])
+            ax *= p->dims[k];
+        if (py[k])
+            ay *= p->dims[k];
+    }
+}
+
+/* EXPR combines xv and yv; the four stride cases let the common ones
+ * vectorise. */
+#define BIN_LOOP(T, EXPR)                                           \
+    do {                                                            \
+        int64_t i;                                                  \
+        if (sx && sy) {                                             \
+            for (i = 0; i < n; i++) {                               \
+                T xv = x[i], yv = y[i];                             \
+                o[i] = EXPR;                                        \
+            }                                                       \
+        } else if (sx) {                                            \
+            T yv = y[0];                                            \
+            for (i = 0; i < n; i++) {                               \
+                T xv = x[i];                                        \
+                o[i] = EXPR;                                        \
+            }                                                       \
+        } else if (sy) {                                            \
+            T xv = x[0];                                            \
+            for (i = 0; i < n; i++) {                               \
+                T yv = y[i];                                        \
+                o[i] = EXPR;                                        \
+            }                                                       \
+        } else {                                                    \
+            T xv = x[0], yv = y[0];                                 \
+            for (i = 0; i < n; i++)                                 \
+                o[i] = EXPR;                                        \
+        }                                                           \
+    } while (0)
+
+static void run_f32(int op, float *o, const float *x, const float *y, int64_t n,
+                    int64_t sx, int64_t sy)
+{
+    switch (op) {
+    case OP_ADD: BIN_LOOP(float, xv + yv); break;
+    case OP_SUB: BIN_LOOP(float, xv - yv); break;
+    case OP_MUL: BIN_LOOP(float, xv * yv); break;
+    default: BIN_LOOP(float, xv / yv); break;
+    }
+}
+
+/* Integer division truncates toward zero, as C, onnxruntime and the ONNX
+ * reference's np.divide + astype do; torch.onnx.export's lowering of
+ * floor division relies on that.  Division by zero gives 0 rather than a
+ * trap. */
+static int64_t idiv(int64_t x, int64_t y)
+{
+    if (y == 0)
+        return 0;
+    if (y == -1)
+        return (int64_t)(0 - (uint64_t)x);
+    return x / y;
+}
+
+/* Wrap-around arithmetic through uint64_t: overflow is not undefined. */
+static void run_i64(int op, int64_t *o, const int64_t *x, const int64_t *y, int64_t n,
+                    int64_t sx, int64_t sy)
+{
+    switch (op) {
+    case OP_ADD: BIN_LOOP(int64_t, (int64_t)((uint64_t)xv + (uint64_t)yv)); break;
+    case OP_SUB: BIN_LOOP(int64_t, (int64_t)((uint64_t)xv - (uint64_t)yv)); break;
+    case OP_MUL: BIN_LOOP(int64_t, (int64_t)((uint64_t)xv * (uint64_t)yv)); break;
+    default: BIN_LOOP(int64_t, idiv(xv, yv)); break;
+    }
+}
+
+static int binary_infer(struct csq_kargs *a, int op)
+{
+    const struct csq_tensor *x = a->nin > 0 ? a->in[0] : NULL;
+    const struct csq_tensor *y = a->nin > 1 ? a->in[1] : NULL;
+    char bx[128], by[128];
+
+    if (a->nin != 2 || !x || !y || a->nout < 1)
+        return csq_fail(CSQ_EINVAL, "node '%s' (%s): needs 2 inputs and 1 output",
+                        a->name, op_names[op]);
+    if (x->dtype != y->dtype)
+        return csq_fail(CSQ_EINVAL, "node '%s' (%s): input types differ (%d and %d)",
+                        a->name, op_names[op], x->dtype, y->dtype);
+    if (x->dtype != CSQ_DT_FLOAT && x->dtype != CSQ_DT_INT64)
+        return csq_fail(CSQ_EUNSUPPORTED,
+                        "node '%s' (%s): element type %d (only float32 and int64)",
+                        a->name, op_names[op], x->dtype);
+    if (csq_op_bcast_shape(x, y, a->out[0]) != 0)
+        return csq_fail(CSQ_ESHAPE, "node '%s' (%s): shapes %s and %s do not broadcast",
+                        a->name, op_names[op], csq_op_dims_str(x, bx, sizeof bx),
+                        csq_op_dims_str(y, by, sizeof by));
+    a->out[0]->dtype = x->dtype;
+    return 0;
+}
+
+static int binary_run(struct csq_kargs *a, int op)
+{
+    const struct csq_tensor *x = a->in[0], *y = a->in[1];
+    struct csq_tensor *o = a->out[0];
+    int64_t total = csq_tensor_numel(o), inner, nchunk, nouter = 1, items, w;
+    int is_float = x->dtype == CSQ_DT_FLOAT;
+    struct plan p;
+    int k;
+
+    if (total <= 0)
+        return 0;
+    make_plan(x, y, o, &p);
+    inner = p.dims[p.n - 1];
+    for (k = 0; k < p.n - 1; k++)
+        nouter *= p.dims[k];
+    nchunk = (inner + CHUNK - 1) / CHUNK;
+    items = nouter * nchunk;
+
+#pragma omp parallel for num_threads(CSQ_OP_NT(a)) if (total >= PAR_MIN && items > 1)
+    for (w = 0; w < items; w++) {
+        int64_t oi = w / nchunk, c0 = (w % nchunk) * CHUNK;
+        int64_t n = inner - c0 < CHUNK ? inner - c0 : CHUNK;
+        int64_t ox = 0, oy = 0, rest = oi;
+        int64_t sx = p.sx[p.n - 1], sy = p.sy[p.n - 1];
+        int d;
+
+        for (d = p.n - 2; d >= 0; d--) {
+            int64_t c = rest % p.dims[d];
+
+            rest /= p.dims[d];
+            ox += c * p.sx[d];
+            oy += c * p.sy[d];
+        }
+        ox += c0 * sx;
+        oy += c0 * sy;
+        if (is_float)
+            run_f32(op, (float *)o->data + oi * inner + c0, (const float *)x->data + ox,
+                    (const float *)y->data + oy, n, sx, sy);
+        else
+            run_i64(op, (int64_t *)o->data + oi * inner + c0,
+                    (const int64_t *)x->data + ox, (const int64_t *)y->data + oy, n, sx, sy);
+    }
+    return 0;
+}
+
+int csq_op_add_infer(struct csq_kargs *a) { return binary_infer(a, OP_ADD); }
+int csq_op_add_run(struct csq_kargs *a) { return binary_run(a, OP_ADD); }
+int csq_op_sub_infer(struct csq_kargs *a) { return binary_infer(a, OP_SUB); }
+int csq_op_sub_run(struct csq_kargs *a) { return binary_run(a, OP_SUB); }
+int csq_op_mul_infer(struct csq_kargs *a) { return binary_infer(a, OP_MUL); }
+int csq_op_mul_run(struct csq_kargs *a) { return binary_run(a, OP_MUL); }
+int csq_op_div_infer(struct csq_kargs *a) { return binary_infer(a, OP_DIV); }
+int csq_op_div_run(struct csq_kargs *a) { return binary_run(a, OP_DIV); }
+
+/* ---- ReduceMean ------------------------------------------------------- */
+
+/* Reduced dims as a bit mask; *noop when the op is the identity (opset 18
+ * noop_with_empty_axes with no axes). */
+static int reduce_axes(struct csq_kargs *a, unsigned *mask, int *noop)
+{
+    const struct csq_tensor *x = a->in[0];
+    const struct csq_attr *at = csq_node_attr(a->node, "axes");
+    const int64_t *axes = NULL;
+    int64_t n = 0, i;
+    int rc;
+
+    *mask = 0;
+    *noop = 0;
+    if (a->nin > 1 && a->in[1]) {
+        if ((rc = csq_op_const_ints(a, 1, "axes", &axes, &n)) != 0)
+            return rc;
+    } else if (at) {
+        if (at->type != CSQ_ATTR_INTS)
+            return csq_fail(CSQ_EINVAL, "node '%s' (ReduceMean): attribute axes is not a list"
+                            " of ints", a->name);
+        axes = at->ints;
+        n = (int64_t)at->n;
+    }
+    if (n == 0) {
+        if (csq_node_int(a->node, "noop_with_empty_axes", 0))
+            *noop = 1;
+        else
+            *mask = (1u << x->rank) - 1;
+        return 0;
+    }
+    for (i = 0; i < n; i++) {
+        int ax;
+
+        if ((rc = csq_op_axis(a, axes[i], x->rank, "axis", &ax)) != 0)
+            return rc;
+        if (*mask & (1u << ax))
+            return csq_fail(CSQ_EINVAL, "node '%s' (ReduceMean): axis %d given twice",
+                            a->name, ax);
+        *mask |= 1u << ax;
+    }
+    return 0;
+}
+
+int csq_op_reducemean_infer(struct csq_kargs *a)
+{
+    const struct csq_tensor *x = a->nin > 0 ? a->in[0] : NULL;
+    struct csq_tensor *o = a->out[0];
+    int keep = csq_node_int(a->node, "keepdims", 1) != 0;
+    unsigned mask;
+    int noop, d, rc;
+
+    if (!x || a->nout < 1)
+        return csq_fail(CSQ_EINVAL, "node '%s' (ReduceMean): needs 1 input and 1 output",
+                        a->name);
+    if (x->dtype != CSQ_DT_FLOAT)
+        return csq_fail(CSQ_EUNSUPPORTED,
+                        "node '%s' (ReduceMean): element type %d (only float32)", a->name,
+                        x->dtype);
+    if ((rc = reduce_axes(a, &mask, &noop)) != 0)
+        return rc;
+    o->dtype = x->dtype;
+    o->rank = 0;
+    for (d = 0; d < x->rank; d++) {
+        if (!(mask & (1u << d)))
+            o->dims[o->rank++] = x->dims[d];
+        else if (keep)
+            o->dims[o->rank++] = 1;
+    }
+    return 0;
+}
+
+int csq_op_reducemean_run(struct csq_kargs *a)
+{
+    const struct csq_tensor *x = a->in[0];
+    struct csq_tensor *o = a->out[0];
+    const float *xd = x->data;
+    float *od = o->data;
+    /* merged groups of kept (k*) and reduced (r*) input dims */
+    int64_t kdim[CSQ_MAX_RANK], kstr[CSQ_MAX_RANK], rdim[CSQ_MAX_RANK], rstr[CSQ_MAX_RANK];
+    int nk = 0, nr = 0, last = -1, d, noop;
+    int64_t stride = 1, nout, m = 1, j;
+    unsigned mask;
+
+    if (reduce_axes(a, &mask, &noop) != 0)
+        return CSQ_EINVAL;
+    nout = csq_tensor_numel(o);
+    if (noop) {
+        if (od != xd)
+            memcpy(od, xd, sizeof(float) * (size_t)nout);
+        return 0;
+    }
+    if (nout == 0)
+        return 0;
+    /* walk dims from the last so strides accumulate; groups come out
+     * innermost first */
+    for (d = x->rank - 1; d >= 0; d--) {
+        int red = (mask >> d) & 1;
+
+        if (red)
+            m *= x->dims[d];
+        if (x->dims[d] != 1) {
+            if (last == red) {
+                if (red)
+                    rdim[nr - 1] *= x->dims[d];
+                else
+                    kdim[nk - 1] *= x->dims[d];
+            } else if (red) {
+                rdim[nr] = x->dims[d];
+                rstr[nr++] = stride;
+            } else {
+                kdim[nk] = x->dims[d];
+                kstr[nk++] = stride;
+            }
+            last = red;
+        }
+        stride *= x->dims[d];
+    }
+
+#pragma omp parallel for num_threads(CSQ_OP_NT(a)) if (nout * m >= PAR_MIN && nout > 1)
+    for (j = 0; j < nout; j++) {
+        int64_t base = 0, rest = j, cnt[CSQ_MAX_RANK] = { 0 }, off, done;
+        double sum = 0.0;
+        int g;
+
+        for (g = 0; g < nk; g++) {
+            base += (rest % kdim[g]) * kstr[g];
+            rest /= kdim[g];
+        }
+        if (m == 0) {
+            od[j] = NAN;
+            continue;
+        }
+        /* odometer over the reduced groups, innermost (group 0) as a loop */
+        for (done = 0, off = base; done < m;) {
+            int64_t i, n0 = nr ? rdim[0] : 1, s0 = nr ? rstr[0] : 1;
+
+            for (i = 0; i < n0; i++)
+                sum += xd[off + i * s0];
+            done += n0;
+            for (g = 1; g < nr; g++) {
+                off += rstr[g];
+                if (++cnt[g] < rdim[g])
+                    break;
+                off -= cnt[g] * rstr[g];
+                cnt[g] = 0;
+            }
+        }
+        od[j] = (float)(sum / (double)m);
+    }
+    return 0;
+}
