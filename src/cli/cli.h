@@ -66,5 +66,6 @@ int cli_parse_int(const char *cmd, const char *opt, const char *s,
 
 int cmd_info(int argc, char **argv);
 int cmd_run(int argc, char **argv);
+int cmd_eval(int argc, char **argv);
 
 #endif

@@ -19,6 +19,7 @@ struct command {
 static const struct command commands[] = {
     { "info", cmd_info, "list the quantizable layers of a model, with params and MACs" },
     { "run", cmd_run, "run a .npy batch through the model, write the output as .npy" },
+    { "eval", cmd_eval, "top-1 / top-5 accuracy of the model on labeled images" },
 };
 
 static void usage(FILE *fp)

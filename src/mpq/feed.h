@@ -1,0 +1,32 @@
+/*
+ * feed: runs a model over a dataset, one loader batch at a time, calling
+ * the caller before and after each forward pass.  Taps registered on the
+ * engine see the same batch between the two calls.
+ *
+ *     struct csq_feed f = { .engine = e, .loader = ld, .after = fn, .user = u };
+ *     rc = csq_feed_run(&f);
+ */
+#ifndef CSQ_FEED_H
+#define CSQ_FEED_H
+
+#include <stddef.h>
+
+#include "data/loader.h"
+#include "nn/engine.h"
+
+struct csq_feed {
+    struct csq_engine *engine;
+    struct csq_loader *loader;
+    /* Both optional; a non-zero status stops the run and is returned. */
+    int (*before)(void *user, const struct csq_batch *b);
+    int (*after)(void *user, const struct csq_batch *b, const struct csq_tensor *logits);
+    void *user;
+    /* Optional progress report (images done so far). */
+    void (*progress)(void *pu, size_t done);
+    void *pu;
+    size_t images;          /* out: images that went through */
+};
+
+int csq_feed_run(struct csq_feed *f);
+
+#endif
