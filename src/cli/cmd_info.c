@@ -10,6 +10,7 @@
 #include "mpq/cost.h"
 #include "nn/graph.h"
 #include "onnx/onnx.h"
+#include "util/err.h"
 #include "util/json.h"
 
 static const char usage[] =
@@ -69,7 +70,7 @@ static void shape_str(char *buf, size_t len, const int64_t *d, int n, const char
 
 static void print_json(const struct csq_graph *g, FILE *fp)
 {
-    const struct csq_value *in = &g->vals[g->inputs[0]];
+    const struct csq_value *in = &g->vals[g->inputs[0]];   /* checked by cmd_info */
     struct layer_view v;
     int64_t params, macs;
     int l;
@@ -159,6 +160,11 @@ int cmd_info(int argc, char **argv)
         return cli_usage_error("info", "no model given (usage: csmpq info MODEL [--json])");
     if ((rc = csq_onnx_load(model, &g)) != 0)
         return cli_fail("info", rc);
+    if (g->ninputs == 0) {
+        csq_graph_free(g);
+        return cli_fail("info", csq_fail(CSQ_EUNSUPPORTED, "'%s': the graph has no input",
+                                         model));
+    }
     if (json)
         print_json(g, stdout);
     else

@@ -100,7 +100,7 @@ int cli_opt_next(struct cli_parser *p)
         return o->id;
     }
     /* Short options: one letter, value attached (-j2) or next word. */
-    o = (s[1] > 0 && s[1] < 128) ? find_short(p->opts, s[1]) : NULL;
+    o = (unsigned char)s[1] < 128 ? find_short(p->opts, s[1]) : NULL;
     if (!o) {
         cli_usage_error(p->cmd, "unknown option '%s' (see 'csmpq %s --help')", s, p->cmd);
         return CLI_OPT_ERROR;

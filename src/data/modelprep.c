@@ -65,10 +65,14 @@ static int parse_floats(const char *s, int channels, float *v, int positive)
 int csq_modelprep_resolve(const struct csq_graph *g, const struct csq_prep_request *req,
                           struct csq_image_prep *p)
 {
-    const struct csq_value *in = &g->vals[g->inputs[0]];
+    const struct csq_value *in;
     const char *m;
     int c, h, w, i;
 
+    if (g->ninputs != 1)
+        return csq_fail(CSQ_EUNSUPPORTED, "'%s': the model has %d inputs; images feed one",
+                        g->path, g->ninputs);
+    in = &g->vals[g->inputs[0]];
     if (in->t.rank != 4 || in->t.dtype != CSQ_DT_FLOAT)
         return csq_fail(CSQ_EUNSUPPORTED, "'%s': input '%s' is not a float32 N x C x H x W "
                         "image batch", g->path, in->name);

@@ -103,47 +103,75 @@ static int is_const(const struct csq_value *v)
 
 int csq_graph_check(struct csq_graph *g)
 {
-    int *indeg = NULL, *order = NULL, *queue = NULL, *newpos = NULL;
+    int *indeg = NULL, *order = NULL, *newpos = NULL, *start = NULL, *cons = NULL;
+    char *done = NULL;
     struct csq_node *sorted = NULL;
-    int i, j, k, head = 0, tail = 0, rc = CSQ_OK;
+    int i, j, k, total = 0, first = 0, rc = CSQ_OK;
 
+    for (i = 0; i < g->nnodes; i++)
+        total += g->nodes[i].nin;
     indeg = csq_mem_zarray((size_t)g->nnodes + 1, sizeof(int));
     order = csq_mem_array((size_t)g->nnodes + 1, sizeof(int));
-    queue = csq_mem_array((size_t)g->nnodes + 1, sizeof(int));
     newpos = csq_mem_array((size_t)g->nnodes + 1, sizeof(int));
+    start = csq_mem_zarray((size_t)g->nvals + 2, sizeof(int));
+    cons = csq_mem_array((size_t)total + 1, sizeof(int));
+    done = csq_mem_zarray((size_t)g->nnodes + 1, 1);
     sorted = csq_mem_array((size_t)g->nnodes + 1, sizeof *sorted);
-    if (!indeg || !order || !queue || !newpos || !sorted) {
+    if (!indeg || !order || !newpos || !start || !cons || !done || !sorted) {
         rc = CSQ_ENOMEM;
         goto out;
     }
+    /* Consumers of each value, as compressed rows. */
     for (i = 0; i < g->nnodes; i++)
         for (j = 0; j < g->nodes[i].nin; j++)
-            if (g->nodes[i].in[j] >= 0 && g->vals[g->nodes[i].in[j]].producer >= 0)
-                indeg[i]++;
-    /* Kahn's algorithm; taking ready nodes in file order keeps the order
-     * stable for files that are already sorted (all of torch's). */
-    for (i = 0; i < g->nnodes; i++)
-        if (indeg[i] == 0)
-            queue[tail++] = i;
-    k = 0;
-    while (head < tail) {
-        int n = queue[head++];
-        order[k++] = n;
+            if (g->nodes[i].in[j] >= 0) {
+                start[g->nodes[i].in[j] + 1]++;
+                if (g->vals[g->nodes[i].in[j]].producer >= 0)
+                    indeg[i]++;
+            }
+    for (i = 0; i < g->nvals; i++)
+        start[i + 1] += start[i];
+    {
+        int *cur = csq_mem_array((size_t)g->nvals + 1, sizeof(int));
+        if (!cur) {
+            rc = CSQ_ENOMEM;
+            goto out;
+        }
+        memcpy(cur, start, (size_t)g->nvals * sizeof(int));
+        for (i = 0; i < g->nnodes; i++)
+            for (j = 0; j < g->nodes[i].nin; j++)
+                if (g->nodes[i].in[j] >= 0)
+                    cons[cur[g->nodes[i].in[j]]++] = i;
+        free(cur);
+    }
+    /* Kahn's algorithm, always taking the ready node that comes first in
+     * the file: a sorted file keeps its order, so layers are listed in
+     * the order the exporter (and PyTorch's forward) ran them. */
+    for (k = 0; k < g->nnodes; k++) {
+        int n = -1;
+        while (first < g->nnodes && done[first])
+            first++;
+        for (i = first; i < g->nnodes; i++)
+            if (!done[i] && indeg[i] == 0) {
+                n = i;
+                break;
+            }
+        if (n < 0)
+            break;
+        done[n] = 1;
+        order[k] = n;
         for (j = 0; j < g->nodes[n].nout; j++) {
-            int v = g->nodes[n].out[j], m, q;
+            int v = g->nodes[n].out[j], q;
             if (v < 0)
                 continue;
-            /* Consumers are found by scanning; graphs are small enough. */
-            for (m = 0; m < g->nnodes; m++)
-                for (q = 0; q < g->nodes[m].nin; q++)
-                    if (g->nodes[m].in[q] == v && --indeg[m] == 0)
-                        queue[tail++] = m;
+            for (q = start[v]; q < start[v + 1]; q++)
+                indeg[cons[q]]--;
         }
     }
     if (k < g->nnodes) {
         char buf[64];
         for (i = 0; i < g->nnodes; i++)
-            if (indeg[i] > 0)
+            if (!done[i])
                 break;
         rc = csq_fail(CSQ_EFORMAT, "'%s': the graph has a cycle through node '%s'",
                       g->path, csq_node_label(g, i, buf, sizeof buf));
@@ -160,8 +188,10 @@ int csq_graph_check(struct csq_graph *g)
 out:
     free(indeg);
     free(order);
-    free(queue);
     free(newpos);
+    free(start);
+    free(cons);
+    free(done);
     free(sorted);
     return rc;
 }
@@ -582,11 +612,19 @@ static int bind_with(struct csq_graph *g, const struct csq_tensor *shapes, int64
         struct csq_value *v = &g->vals[g->inputs[i]];
         const struct csq_tensor *s = shapes ? &shapes[i] : NULL;
 
-        if (s && s->rank != v->t.rank)
+        if (v->decl_rank < 0 && !s)
+            return csq_fail(CSQ_EUNSUPPORTED, "input '%s' of '%s' has no declared shape",
+                            v->name, g->path);
+        if (s && v->decl_rank >= 0 && s->rank != v->decl_rank)
             return csq_fail(CSQ_ESHAPE, "input '%s' of '%s' has rank %d, the model "
-                            "expects %d", v->name, g->path, s->rank, v->t.rank);
+                            "expects %d", v->name, g->path, s->rank, v->decl_rank);
+        v->t.rank = s ? s->rank : v->decl_rank;
+        /* Small inputs' data is visible to shape inference, so that a
+         * Reshape or Unsqueeze fed its shape / axes as a graph input
+         * can be bound (the engine re-binds when that data changes). */
+        v->t.data = s && s->data && csq_tensor_numel(s) <= CSQ_SHAPE_INPUT_MAX ? s->data : NULL;
         for (d = 0; d < v->t.rank; d++) {
-            int64_t decl = v->decl_dims[d];
+            int64_t decl = v->decl_rank >= 0 ? v->decl_dims[d] : -1;
             if (s) {
                 if (decl >= 0 && s->dims[d] != decl)
                     return csq_fail(CSQ_ESHAPE, "input '%s' of '%s': dimension %d is %lld, "

@@ -20,6 +20,9 @@
 #include <stdint.h>
 
 #define CSQ_MAX_RANK 8
+/* Graph inputs with at most this many elements are shown to shape
+ * inference with their data (shape / axes fed as inputs). */
+#define CSQ_SHAPE_INPUT_MAX 64
 
 /* Numbers are ONNX's TensorProto.DataType, so no translation is needed. */
 enum csq_dtype {
@@ -50,6 +53,7 @@ struct csq_value {
     int kind;                /* enum csq_value_kind */
     struct csq_tensor t;     /* dims valid after csq_graph_bind() */
     int64_t decl_dims[CSQ_MAX_RANK]; /* input dims as declared, -1 = symbolic */
+    int decl_rank;           /* inputs: declared rank, -1 = no shape given */
     int producer;            /* node index, -1 if none */
     int nconsumers;          /* node inputs + graph outputs reading it */
 };

@@ -18,7 +18,7 @@
 #include "util/mem.h"
 
 /* The operator set versions this code was checked against (DESIGN §4). */
-#define OPSET_MIN 7
+#define OPSET_MIN 1
 #define OPSET_MAX 17
 
 /* --- name -> value index (open addressing; models have ~1e3 values) --- */
@@ -367,10 +367,10 @@ static int load_inputs(struct loader *L, const Onnx__GraphProto *gp)
         if (names_find(&L->nm, L->g, vi->name) >= 0)
             continue;
         if (!vi->type || vi->type->value_case != ONNX__TYPE_PROTO__VALUE_TENSOR_TYPE ||
-            !(tt = vi->type->tensor_type) || !tt->shape)
-            return csq_fail(CSQ_EUNSUPPORTED, "'%s': input '%s' is not a tensor of known rank",
+            !(tt = vi->type->tensor_type))
+            return csq_fail(CSQ_EUNSUPPORTED, "'%s': input '%s' is not a tensor",
                             L->file, vi->name);
-        if (tt->shape->n_dim > CSQ_MAX_RANK)
+        if (tt->shape && tt->shape->n_dim > CSQ_MAX_RANK)
             return csq_fail(CSQ_EUNSUPPORTED, "'%s': input '%s' has rank %zu", L->file,
                             vi->name, tt->shape->n_dim);
         if ((rc = add_value(L, vi->name, CSQ_VAL_INPUT, &v)) != 0)
@@ -385,8 +385,10 @@ static int load_inputs(struct loader *L, const Onnx__GraphProto *gp)
                             "(float and int64 are supported)", L->file, vi->name,
                             tt->has_elem_type ? tt->elem_type : 0);
         }
-        val->t.rank = (int)tt->shape->n_dim;
-        for (d = 0; d < tt->shape->n_dim; d++) {
+        /* No shape at all: rank and dims come from what is fed. */
+        val->t.rank = tt->shape ? (int)tt->shape->n_dim : -1;
+        val->decl_rank = val->t.rank;
+        for (d = 0; tt->shape && d < tt->shape->n_dim; d++) {
             const Onnx__TensorShapeProto__Dimension *dm = tt->shape->dim[d];
             int64_t x = -1;
             if (dm->value_case == ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_VALUE)
@@ -398,8 +400,6 @@ static int load_inputs(struct loader *L, const Onnx__GraphProto *gp)
         }
         L->g->inputs[L->g->ninputs++] = v;
     }
-    if (L->g->ninputs == 0)
-        return csq_fail(CSQ_EFORMAT, "'%s': the graph has no input", L->file);
     return CSQ_OK;
 }
 
@@ -442,6 +442,19 @@ static int load_nodes(struct loader *L, const Onnx__GraphProto *gp)
             return csq_fail(CSQ_EUNSUPPORTED, "'%s': node '%s': operator '%s' (opset %lld) "
                             "is not supported", L->file, label, np->op_type,
                             (long long)g->opset);
+        /* Before opset 7, Add / Sub / Mul / Div / Gemm broadcast only with
+         * broadcast=1, aligning B at `axis`; without an axis that is the
+         * numpy rule our kernels follow, with one it is not. */
+        if (g->opset < 7) {
+            size_t k;
+            for (k = 0; k < np->n_attribute; k++)
+                if (np->attribute[k]->name && strcmp(np->attribute[k]->name, "axis") == 0 &&
+                    (!strcmp(np->op_type, "Add") || !strcmp(np->op_type, "Sub") ||
+                     !strcmp(np->op_type, "Mul") || !strcmp(np->op_type, "Div")))
+                    return csq_fail(CSQ_EUNSUPPORTED, "'%s': node '%s': legacy broadcasting "
+                                    "with an axis (opset %lld) is not supported", L->file,
+                                    label, (long long)g->opset);
+        }
         n->nin = (int)np->n_input;
         n->nout = (int)np->n_output;
         n->in = csq_mem_array(np->n_input ? np->n_input : 1, sizeof(int));
@@ -541,11 +554,18 @@ static int find_opset(struct loader *L, const Onnx__ModelProto *mp)
 {
     size_t i;
 
+    const char *other = NULL;
+
     for (i = 0; i < mp->n_opset_import; i++) {
         const Onnx__OperatorSetIdProto *o = mp->opset_import[i];
         if (!o->domain || !*o->domain || strcmp(o->domain, "ai.onnx") == 0)
             L->g->opset = o->has_version ? o->version : 0;
+        else
+            other = o->domain;
     }
+    if (L->g->opset == 0 && other)
+        return csq_fail(CSQ_EUNSUPPORTED, "'%s': the model uses only operators of domain "
+                        "'%s'", L->file, other);
     if (L->g->opset == 0)
         return csq_fail(CSQ_EFORMAT, "'%s': the model imports no ai.onnx operator set", L->file);
     if (L->g->opset < OPSET_MIN || L->g->opset > OPSET_MAX)
@@ -555,7 +575,7 @@ static int find_opset(struct loader *L, const Onnx__ModelProto *mp)
 }
 
 int csq_onnx_load_mem(const unsigned char *buf, size_t len, const char *name,
-                      struct csq_graph **out)
+                      unsigned flags, struct csq_graph **out)
 {
     struct loader L;
     Onnx__ModelProto *mp;
@@ -603,12 +623,18 @@ int csq_onnx_load_mem(const unsigned char *buf, size_t len, const char *name,
         goto out;
     /* Bind once before folding BN and finding layers: torch sometimes
      * feeds weights through Identity nodes, constant only after folding. */
-    if ((rc = csq_graph_check(L.g)) != 0 ||
-        (rc = csq_graph_bind(L.g, 1)) != 0 ||
-        (rc = csq_graph_fold_bn(L.g)) != 0 ||
-        (rc = csq_graph_find_layers(L.g)) != 0 ||
-        (rc = csq_graph_bind(L.g, 1)) != 0)
+    if ((rc = csq_graph_check(L.g)) != 0)
         goto out;
+    if (flags & CSQ_ONNX_NO_BIND) {
+        if ((rc = csq_graph_fold_bn(L.g)) != 0 ||
+            (rc = csq_graph_find_layers(L.g)) != 0)
+            goto out;
+    } else if ((rc = csq_graph_bind(L.g, 1)) != 0 ||
+               (rc = csq_graph_fold_bn(L.g)) != 0 ||
+               (rc = csq_graph_find_layers(L.g)) != 0 ||
+               (rc = csq_graph_bind(L.g, 1)) != 0) {
+        goto out;
+    }
 out:
     free(L.nm.slot);
     onnx__model_proto__free_unpacked(mp, NULL);
@@ -622,6 +648,11 @@ out:
 
 int csq_onnx_load(const char *path, struct csq_graph **out)
 {
+    return csq_onnx_load_flags(path, 0, out);
+}
+
+int csq_onnx_load_flags(const char *path, unsigned flags, struct csq_graph **out)
+{
     unsigned char *buf;
     size_t len;
     int rc;
@@ -629,7 +660,7 @@ int csq_onnx_load(const char *path, struct csq_graph **out)
     *out = NULL;
     if ((rc = csq_file_read(path, &buf, &len)) != 0)
         return rc;
-    rc = csq_onnx_load_mem(buf, len, path, out);
+    rc = csq_onnx_load_mem(buf, len, path, flags, out);
     free(buf);
     return rc;
 }

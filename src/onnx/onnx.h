@@ -15,9 +15,18 @@
 #include "nn/graph.h"
 
 int csq_onnx_load(const char *path, struct csq_graph **out);
-/* The same from memory; name is used in messages. */
+
+enum {
+    /* Do not bind shapes at load: for graphs whose shapes depend on the
+     * values fed to them (the ONNX test suite feeds Reshape's shape as an
+     * input); the engine binds on its first forward.  Weights fed
+     * through Identity nodes are then not recognized as layers. */
+    CSQ_ONNX_NO_BIND = 1
+};
+int csq_onnx_load_flags(const char *path, unsigned flags, struct csq_graph **out);
+/* From memory; name is used in messages. */
 int csq_onnx_load_mem(const unsigned char *buf, size_t len, const char *name,
-                      struct csq_graph **out);
+                      unsigned flags, struct csq_graph **out);
 
 /* A serialized TensorProto (the ONNX test suite's input_N.pb files) into
  * *t, whose data the caller frees with free(); *name (may be NULL) gets

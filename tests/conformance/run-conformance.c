@@ -152,7 +152,7 @@ static int run_test(const char *dir, char *why, size_t len)
     memset(want, 0, sizeof want);
     memset(names, 0, sizeof names);
     snprintf(path, sizeof path, "%s/model.onnx", dir);
-    rc = csq_onnx_load(path, &g);
+    rc = csq_onnx_load_flags(path, CSQ_ONNX_NO_BIND, &g);
     if (rc == CSQ_EUNSUPPORTED) {
         snprintf(why, len, "%s", csq_errmsg());
         csq_errclear();

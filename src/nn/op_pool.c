@@ -1,0 +1,272 @@
+/*
+ * op_pool: MaxPool, AveragePool (1-D to 3-D windows, ONNX opsets 7-19
+ * attributes), GlobalAveragePool and GlobalMaxPool, float32 NC...
+ * Every shape is run as a 3-D window (missing leading dims of size 1);
+ * planes (n, c) are spread over the threads.
+ */
+#include "config.h"
+
+#include <math.h>
+#include <string.h>
+
+#include "nn/kernels.h"
+#include "nn/op_win.h"
+#include "util/err.h"
+
+struct pool {
+    int64_t planes;                     /* N * C */
+    struct csq_win w;                   /* 3-D, leading dims padded with 1 */
+    int avg, include_pad;
+};
+
+static int nthreads(const struct csq_kargs *a)
+{
+    return a->nthreads > 0 ? a->nthreads : csq_ops_threads();
+}
+
+static int pool_check(const struct csq_kargs *a, const char *op, int avg, struct pool *p)
+{
+    const struct csq_tensor *x = a->nin > 0 ? a->in[0] : NULL;
+    const int64_t *kshape;
+    struct csq_win w;
+    int nsp, rc, i, sh;
+
+    if (!x)
+        return csq_fail(CSQ_EFORMAT, "node '%s' (%s): needs input X", a->name, op);
+    if (x->dtype != CSQ_DT_FLOAT)
+        return csq_fail(CSQ_EUNSUPPORTED, "node '%s' (%s): only float32 is supported",
+                        a->name, op);
+    if (x->rank < 3 || x->rank > 2 + CSQ_WIN_MAX)
+        return csq_fail(CSQ_EUNSUPPORTED, "node '%s' (%s): input of rank %d (1-D to 3-D "
+                        "pooling only)", a->name, op, x->rank);
+    if (!avg && a->nout > 1 && a->out[1])
+        return csq_fail(CSQ_EUNSUPPORTED, "node '%s' (%s): the Indices output is not supported",
+                        a->name, op);
+    nsp = x->rank - 2;
+    if ((rc = csq_op_win_ints(a, op, "kernel_shape", nsp, &kshape)))
+        return rc;
+    if (!kshape)
+        return csq_fail(CSQ_EFORMAT, "node '%s' (%s): attribute 'kernel_shape' is required",
+                        a->name, op);
+    if ((rc = csq_op_win_parse(a, op, nsp, x->dims + 2, kshape, 1, &w)))
+        return rc;
+    memset(p, 0, sizeof *p);
+    p->planes = x->dims[0] * x->dims[1];
+    p->avg = avg;
+    p->include_pad = avg && csq_node_int(a->node, "count_include_pad", 0) != 0;
+    sh = CSQ_WIN_MAX - nsp;
+    p->w.nsp = CSQ_WIN_MAX;
+    for (i = 0; i < CSQ_WIN_MAX; i++) {
+        int j = i - sh;
+
+        p->w.in[i] = j >= 0 ? w.in[j] : 1;
+        p->w.k[i] = j >= 0 ? w.k[j] : 1;
+        p->w.s[i] = j >= 0 ? w.s[j] : 1;
+        p->w.d[i] = j >= 0 ? w.d[j] : 1;
+        p->w.pb[i] = j >= 0 ? w.pb[j] : 0;
+        p->w.pe[i] = j >= 0 ? w.pe[j] : 0;
+        p->w.out[i] = j >= 0 ? w.out[j] : 1;
+    }
+    return 0;
+}
+
+static int pool_infer(struct csq_kargs *a, const char *op, int avg)
+{
+    const struct csq_tensor *x;
+    struct csq_tensor *y = a->out[0];
+    struct pool p;
+    int rc, i, nsp;
+
+    if ((rc = pool_check(a, op, avg, &p)))
+        return rc;
+    x = a->in[0];
+    nsp = x->rank - 2;
+    y->dtype = CSQ_DT_FLOAT;
+    y->rank = x->rank;
+    y->dims[0] = x->dims[0];
+    y->dims[1] = x->dims[1];
+    for (i = 0; i < nsp; i++)
+        y->dims[2 + i] = p.w.out[CSQ_WIN_MAX - nsp + i];
+    return 0;
+}
+
+/* Kernel taps [lo, hi) of output index o that land inside the input, and
+ * the taps inside the padded input (the count_include_pad divisor). */
+static void taps(const struct csq_win *w, int i, int64_t o, int64_t *lo, int64_t *hi,
+                 int64_t *padded)
+{
+    int64_t s = o * w->s[i] - w->pb[i], d = w->d[i], k = w->k[i], l, h, pe;
+
+    l = s < 0 ? (-s + d - 1) / d : 0;
+    h = s < w->in[i] ? (w->in[i] - 1 - s) / d + 1 : 0;
+    if (h > k)
+        h = k;
+    if (l > h)
+        l = h;
+    /* taps before the end padding runs out; s >= -pb always */
+    pe = s < w->in[i] + w->pe[i] ? (w->in[i] + w->pe[i] - 1 - s) / d + 1 : 0;
+    *lo = l;
+    *hi = h;
+    *padded = pe > k ? k : pe;
+}
+
+static void pool_plane(const struct pool *p, const float *x, float *y)
+{
+    const struct csq_win *w = &p->w;
+    int64_t od, oh, ow;
+
+    for (od = 0; od < w->out[0]; od++) {
+        int64_t dlo, dhi, dpad;
+
+        taps(w, 0, od, &dlo, &dhi, &dpad);
+        for (oh = 0; oh < w->out[1]; oh++) {
+            int64_t hlo, hhi, hpad;
+
+            taps(w, 1, oh, &hlo, &hhi, &hpad);
+            for (ow = 0; ow < w->out[2]; ow++) {
+                int64_t wlo, whi, wpad, kd, kh, kw;
+                int64_t id0 = od * w->s[0] - w->pb[0], ih0 = oh * w->s[1] - w->pb[1];
+                int64_t iw0 = ow * w->s[2] - w->pb[2];
+                float acc = p->avg ? 0.0f : -INFINITY;
+
+                taps(w, 2, ow, &wlo, &whi, &wpad);
+                for (kd = dlo; kd < dhi; kd++) {
+                    for (kh = hlo; kh < hhi; kh++) {
+                        const float *xr = x + ((id0 + kd * w->d[0]) * w->in[1] + ih0 +
+                                               kh * w->d[1]) * w->in[2] + iw0;
+
+                        if (p->avg) {
+                            for (kw = wlo; kw < whi; kw++)
+                                acc += xr[kw * w->d[2]];
+                        } else {
+                            for (kw = wlo; kw < whi; kw++)
+                                acc = xr[kw * w->d[2]] > acc ? xr[kw * w->d[2]] : acc;
+                        }
+                    }
+                }
+                if (p->avg) {
+                    int64_t cnt = p->include_pad ? dpad * hpad * wpad
+                                                 : (dhi - dlo) * (hhi - hlo) * (whi - wlo);
+
+                    acc = cnt > 0 ? acc / (float)cnt : 0.0f;
+                }
+                *y++ = acc;
+            }
+        }
+    }
+}
+
+static int pool_run(struct csq_kargs *a, const char *op, int avg)
+{
+    const float *x = a->in[0]->data;
+    float *y = a->out[0]->data;
+    int64_t pl, in, out;
+    struct pool p;
+    int rc;
+
+    if ((rc = pool_check(a, op, avg, &p)))
+        return rc;
+    in = p.w.in[0] * p.w.in[1] * p.w.in[2];
+    out = p.w.out[0] * p.w.out[1] * p.w.out[2];
+#pragma omp parallel for num_threads(nthreads(a)) schedule(static)
+    for (pl = 0; pl < p.planes; pl++)
+        pool_plane(&p, x + pl * in, y + pl * out);
+    return 0;
+}
+
+int csq_op_maxpool_infer(struct csq_kargs *a)
+{
+    return pool_infer(a, "MaxPool", 0);
+}
+
+int csq_op_maxpool_run(struct csq_kargs *a)
+{
+    return pool_run(a, "MaxPool", 0);
+}
+
+int csq_op_avgpool_infer(struct csq_kargs *a)
+{
+    return pool_infer(a, "AveragePool", 1);
+}
+
+int csq_op_avgpool_run(struct csq_kargs *a)
+{
+    return pool_run(a, "AveragePool", 1);
+}
+
+static int global_infer(struct csq_kargs *a, const char *op)
+{
+    const struct csq_tensor *x = a->nin > 0 ? a->in[0] : NULL;
+    struct csq_tensor *y = a->out[0];
+    int i;
+
+    if (!x)
+        return csq_fail(CSQ_EFORMAT, "node '%s' (%s): needs input X", a->name, op);
+    if (x->dtype != CSQ_DT_FLOAT)
+        return csq_fail(CSQ_EUNSUPPORTED, "node '%s' (%s): only float32 is supported",
+                        a->name, op);
+    if (x->rank < 3)
+        return csq_fail(CSQ_ESHAPE, "node '%s' (%s): input of rank %d, need N x C x spatial",
+                        a->name, op, x->rank);
+    y->dtype = CSQ_DT_FLOAT;
+    y->rank = x->rank;
+    y->dims[0] = x->dims[0];
+    y->dims[1] = x->dims[1];
+    for (i = 2; i < x->rank; i++)
+        y->dims[i] = 1;
+    return 0;
+}
+
+static int global_run(struct csq_kargs *a, const char *op, int avg)
+{
+    const struct csq_tensor *x = a->in[0];
+    const float *xd = x->data;
+    float *y = a->out[0]->data;
+    int64_t planes = x->dims[0] * x->dims[1], n = 1, pl;
+    int rc, i;
+
+    if ((rc = global_infer(a, op)))
+        return rc;
+    for (i = 2; i < x->rank; i++)
+        n *= x->dims[i];
+#pragma omp parallel for num_threads(nthreads(a)) schedule(static)
+    for (pl = 0; pl < planes; pl++) {
+        const float *xp = xd + pl * n;
+        int64_t j;
+
+        if (avg) {
+            double acc = 0;
+
+            for (j = 0; j < n; j++)
+                acc += xp[j];
+            y[pl] = n ? (float)(acc / (double)n) : 0.0f;
+        } else {
+            float m = -INFINITY;
+
+            for (j = 0; j < n; j++)
+                m = xp[j] > m ? xp[j] : m;
+            y[pl] = m;
+        }
+    }
+    return 0;
+}
+
+int csq_op_globalavgpool_infer(struct csq_kargs *a)
+{
+    return global_infer(a, "GlobalAveragePool");
+}
+
+int csq_op_globalavgpool_run(struct csq_kargs *a)
+{
+    return global_run(a, "GlobalAveragePool", 1);
+}
+
+int csq_op_globalmaxpool_infer(struct csq_kargs *a)
+{
+    return global_infer(a, "GlobalMaxPool");
+}
+
+int csq_op_globalmaxpool_run(struct csq_kargs *a)
+{
+    return global_run(a, "GlobalMaxPool", 0);
+}
