@@ -67,6 +67,7 @@ static void quant_chan(float *w, int64_t n, int64_t es, int bits, struct csq_wqu
         sumabs += a;
     }
     if (maxabs == 0) {
+        r.ratio = bits == 1 ? 0 : 1;
         for (int64_t i = 0; i < n; i++)
             w[i * es] = 0.0f; /* -0.0 becomes +0.0 */
     } else if (bits == 1) {

@@ -6,9 +6,12 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "fixture.h"
 #include "tap.h"
 #include "mpq/quant.h"
+#include "nn/graph.h"
 #include "util/err.h"
+#include "util/npy.h"
 
 /* --- deterministic test data --- */
 
@@ -370,6 +373,97 @@ static void test_actcal_search(void)
     }
 }
 
+/* --- agreement with scripts/reference-quant (goldens by make-quant-goldens) --- */
+
+static const int gwbits[7] = {1, 2, 3, 4, 5, 8, 16};
+static const int gabits[3] = {2, 4, 8};
+
+static int load(const char *rel, struct csq_tensor *t, int dtype, int64_t numel)
+{
+    int64_t n = 1;
+    if (csq_npy_read(fx_path(rel), t) != CSQ_OK || t->dtype != dtype) {
+        diag("cannot read %s: %s", fx_path(rel), csq_errmsg());
+        return -1;
+    }
+    for (int i = 0; i < t->rank; i++)
+        n *= t->dims[i];
+    return n == numel ? 0 : -1;
+}
+
+static void test_goldens(void)
+{
+    struct csq_tensor w, wq, wk, a, aq;
+    float row[72], buf[2000];
+    int rc = 0;
+
+    rc |= load("quant/w.npy", &w, CSQ_DT_FLOAT, 10 * 72);
+    rc |= load("quant/wq.npy", &wq, CSQ_DT_FLOAT, 7 * 10 * 72);
+    rc |= load("quant/wk.npy", &wk, CSQ_DT_INT64, 7 * 10);
+    rc |= load("quant/a.npy", &a, CSQ_DT_FLOAT, 3 * 2000);
+    rc |= load("quant/aq.npy", &aq, CSQ_DT_FLOAT, 3 * 3 * 2000);
+    if (!ok(rc == 0, "golden files read"))
+        return;
+
+    for (int b = 0; b < 7; b++) {
+        int same = 1, ksame = 1;
+        for (int c = 0; c < 10; c++) {
+            struct csq_wquant info;
+            memcpy(row, (float *)w.data + c * 72, sizeof row);
+            csq_quant_channel(row, 72, gwbits[b], &info);
+            if (memcmp(row, (float *)wq.data + (b * 10 + c) * 72, sizeof row) != 0) {
+                same = 0;
+                diag("bits %d channel %d differs", gwbits[b], c);
+            }
+            if (lround(info.ratio * 100) != ((int64_t *)wk.data)[b * 10 + c]) {
+                ksame = 0;
+                diag("bits %d channel %d: ratio %.2f, reference %lld", gwbits[b], c,
+                     info.ratio, (long long)((int64_t *)wk.data)[b * 10 + c]);
+            }
+        }
+        ok(same, "%d-bit weights bit-identical to the PyTorch reference", gwbits[b]);
+        ok(ksame, "%d-bit clipping ratios equal the reference's", gwbits[b]);
+    }
+
+    FILE *fp = fopen(fx_path("quant/act.tsv"), "r");
+    char line[512];
+    int rows = 0;
+    while (fp && fgets(line, sizeof line, fp)) {
+        int c, bits, zp, k, j;
+        double lo, hi, scale;
+        struct csq_actq q;
+        if (line[0] == '#' ||
+            sscanf(line, "%d %d %lf %lf %lf %d %d", &c, &bits, &lo, &hi, &scale, &zp, &k) != 7)
+            continue;
+        for (j = 0; j < 3 && gabits[j] != bits; j++)
+            ;
+        struct csq_actcal *cal = csq_actcal_new(bits);
+        const float *x = (float *)a.data + c * 2000;
+        /* batches of 700 here, 500 in the reference: the split must not matter */
+        for (int s0 = 0; s0 < 2000; s0 += 700)
+            csq_actcal_add(cal, x + s0, (size_t)(2000 - s0 < 700 ? 2000 - s0 : 700));
+        csq_actcal_finish(cal, &q);
+        csq_actcal_free(cal);
+        is_int(lround(q.ratio * 100), k, "act case %d, %d bits: ratio", c, bits);
+        ok(q.zp == zp && fabs(q.lo - lo) <= 1e-12 * fabs(lo) &&
+               fabs(q.hi - hi) <= 1e-12 * fabs(hi) && fabs(q.scale - scale) <= 1e-12 * scale,
+           "act case %d, %d bits: range [%g, %g] zp %d as the reference", c, bits, q.lo, q.hi,
+           q.zp);
+        memcpy(buf, x, sizeof buf);
+        csq_actq_apply(&q, buf, 2000);
+        ok(memcmp(buf, (float *)aq.data + (c * 3 + j) * 2000, sizeof buf) == 0,
+           "act case %d, %d bits: values bit-identical to the reference", c, bits);
+        rows++;
+    }
+    if (fp)
+        fclose(fp);
+    is_int(rows, 9, "9 activation golden rows");
+    free(w.data);
+    free(wq.data);
+    free(wk.data);
+    free(a.data);
+    free(aq.data);
+}
+
 int main(void)
 {
     test_weights_hand();
@@ -379,5 +473,6 @@ int main(void)
     test_actq_hand();
     test_actcal_hand();
     test_actcal_search();
+    test_goldens();
     return tap_done();
 }
