@@ -8,6 +8,9 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
 
 #include "mpq/quant.h"
 #include "util/err.h"
@@ -24,9 +27,18 @@ static int bad_bits(int bits)
 
 /* --- weights --- */
 
-static double wq(double w, double scale, double qmax)
+/* round(x) (half away from zero) for |x| < 2^31, without the libm call so
+ * that the weight loops vectorize; the sign of zero is kept, as round does. */
+static inline double rhaz(double x)
 {
-    double q = round(w / scale);
+    double a = fabs(x), f = (double)(int32_t)a;
+    return copysign(f + (a - f >= 0.5 ? 1.0 : 0.0), x);
+}
+
+/* |w / scale| <= 100 qmax / k < 2^22 whenever scale comes from the grid. */
+static inline double wq(double w, double scale, double qmax)
+{
+    double q = rhaz(w / scale);
     if (q > qmax)
         q = qmax;
     else if (q < -qmax)
@@ -34,11 +46,13 @@ static double wq(double w, double scale, double qmax)
     return q * scale;
 }
 
-static double chan_sse(const float *w, int64_t n, int64_t es, double scale, double qmax)
+/* w: the channel as contiguous doubles (the search runs 100 times over it). */
+static double chan_sse(const double *w, int64_t n, double scale, double qmax)
 {
     double sse = 0;
+#pragma omp simd reduction(+ : sse)
     for (int64_t i = 0; i < n; i++) {
-        double d = (double)w[i * es] - wq(w[i * es], scale, qmax);
+        double d = w[i] - wq(w[i], scale, qmax);
         sse += d * d;
     }
     return sse;
@@ -53,9 +67,10 @@ static double put(float *w, double v)
 }
 
 /* Quantize one finite channel in place.  *noise gets sum (w - stored)^2 of
- * the float results (info->sse is the same in double, before rounding). */
+ * the float results (info->sse is the same in double, before rounding).
+ * buf: room for n doubles. */
 static void quant_chan(float *w, int64_t n, int64_t es, int bits, struct csq_wquant *info,
-                       double *noise)
+                       double *noise, double *buf)
 {
     double maxabs = 0, sumabs = 0, e2 = 0;
     struct csq_wquant r = {1, 0, 0};
@@ -82,11 +97,13 @@ static void quant_chan(float *w, int64_t n, int64_t es, int bits, struct csq_wqu
     } else {
         double qmax = (double)((1 << (bits - 1)) - 1);
         int bestk = 100;
+        for (int64_t i = 0; i < n; i++)
+            buf[i] = w[i * es];
         double best = 0;
         for (int k = 100; k >= CSQ_QUANT_WGRID_MIN; k--) {
             /* evaluated as ((k / 100) * maxabs) / qmax, as the reference does */
             double scale = (double)k / 100.0 * maxabs / qmax;
-            double sse = chan_sse(w, n, es, scale, qmax);
+            double sse = chan_sse(buf, n, scale, qmax);
             if (k == 100 || sse < best * (1 - TIE_EPS)) {
                 best = sse;
                 bestk = k;
@@ -124,7 +141,11 @@ int csq_quant_channel(float *w, int64_t n, int bits, struct csq_wquant *info)
     int rc = check_finite(w, 1, n, 0, 1);
     if (rc)
         return rc;
-    quant_chan(w, n, 1, bits, info, NULL);
+    double *buf = csq_mem_array((size_t)n + 1, sizeof *buf);
+    if (!buf)
+        return CSQ_ENOMEM;
+    quant_chan(w, n, 1, bits, info, NULL, buf);
+    free(buf);
     return CSQ_OK;
 }
 
@@ -132,8 +153,8 @@ int csq_quant_weights_strided(float *w, int64_t out_channels, int64_t per_channe
                               int64_t ch_stride, int64_t el_stride, int bits,
                               double *sqnr_db)
 {
-    double *sig = NULL, *noise = NULL;
-    int rc;
+    double *sig = NULL, *noise = NULL, *buf = NULL;
+    int rc, nthr = 1;
 
     if (bad_bits(bits))
         return csq_fail(CSQ_EINVAL, "quant: weight bit-width %d is not in 1..%d", bits,
@@ -144,11 +165,17 @@ int csq_quant_weights_strided(float *w, int64_t out_channels, int64_t per_channe
     rc = check_finite(w, out_channels, per_channel, ch_stride, el_stride);
     if (rc)
         return rc;
+#ifdef _OPENMP
+    nthr = omp_get_max_threads();
+#endif
     sig = csq_mem_zarray((size_t)out_channels + 1, sizeof *sig);
     noise = csq_mem_zarray((size_t)out_channels + 1, sizeof *noise);
-    if (!sig || !noise) {
+    if (sig && noise)
+        buf = csq_mem_array((size_t)nthr, ((size_t)per_channel + 1) * sizeof *buf);
+    if (!sig || !noise || !buf) {
         free(sig);
         free(noise);
+        free(buf);
         return CSQ_ENOMEM;
     }
 
@@ -157,10 +184,13 @@ int csq_quant_weights_strided(float *w, int64_t out_channels, int64_t per_channe
 #pragma omp parallel for schedule(dynamic, 4)
     for (int64_t o = 0; o < out_channels; o++) {
         float *c = w + o * ch_stride;
-        double s2 = 0, e2 = 0;
+        double s2 = 0, e2 = 0, *mine = buf;
+#ifdef _OPENMP
+        mine += (size_t)omp_get_thread_num() * ((size_t)per_channel + 1);
+#endif
         for (int64_t i = 0; i < per_channel; i++)
-            s2 += (double)c[i * el_stride] * c[i * el_stride];
-        quant_chan(c, per_channel, el_stride, bits, NULL, &e2);
+            s2 += (double)c[i * el_stride] * (double)c[i * el_stride];
+        quant_chan(c, per_channel, el_stride, bits, NULL, &e2, mine);
         sig[o] = s2;
         noise[o] = e2;
     }
@@ -171,10 +201,11 @@ int csq_quant_weights_strided(float *w, int64_t out_channels, int64_t per_channe
             s += sig[o];
             e += noise[o];
         }
-        *sqnr_db = e > 0 ? 10 * log10(s / e) : INFINITY;
+        *sqnr_db = e > 0 ? 10 * log10(s / e) : (double)INFINITY;
     }
     free(sig);
     free(noise);
+    free(buf);
     return CSQ_OK;
 }
 
@@ -309,9 +340,9 @@ int csq_actcal_add(struct csq_actcal *c, const float *x, size_t n)
     for (size_t i = 0; i < n; i++) {
         if (!isfinite(x[i]))
             return csq_fail(CSQ_EINVAL, "quant: calibration value %zu is not finite", i);
-        if (x[i] < mn)
+        if ((double)x[i] < mn)
             mn = x[i];
-        if (x[i] > mx)
+        if ((double)x[i] > mx)
             mx = x[i];
     }
     if (n == 0)
@@ -325,7 +356,7 @@ int csq_actcal_add(struct csq_actcal *c, const float *x, size_t n)
     for (size_t i = 0; i < n; i++) {
         int j = (int)floor((double)x[i] * inv) + CSQ_QUANT_HALFBINS;
         c->cnt[j] += 1;
-        c->sum[j] += x[i];
+        c->sum[j] += (double)x[i];
     }
     return CSQ_OK;
 }

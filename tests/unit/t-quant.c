@@ -421,6 +421,12 @@ static void test_goldens(void)
             }
         }
         ok(same, "%d-bit weights bit-identical to the PyTorch reference", gwbits[b]);
+        /* the whole tensor at once (threads over channels) gives the same */
+        static float all[10 * 72];
+        memcpy(all, w.data, sizeof all);
+        csq_quant_weights(all, 10, 72, gwbits[b], NULL);
+        ok(memcmp(all, (float *)wq.data + b * 10 * 72, sizeof all) == 0,
+           "%d-bit tensor bit-identical to the reference", gwbits[b]);
         ok(ksame, "%d-bit clipping ratios equal the reference's", gwbits[b]);
     }
 
