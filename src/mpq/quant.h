@@ -44,6 +44,11 @@
  * Ownership: arrays are borrowed; csq_actcal_new returns a calibrator the
  * caller frees with csq_actcal_free (NULL is fine).
  *
+ * The order scripts/reference-quant uses (and eval should): quantize the
+ * weights of every configured layer, run the calibration images with hooks
+ * that only observe each layer's data input (weights quantized, activations
+ * still float), finish, then evaluate with hooks that apply.
+ *
  *     csq_quant_weights(w, cout, w_elems / cout, 4, &sqnr);
  *     struct csq_actcal *c = csq_actcal_new(8);
  *     for each calibration batch: csq_actcal_add(c, x, n);
