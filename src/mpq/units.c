@@ -279,3 +279,16 @@ char *csq_units_fmt_count(double v, char *buf, size_t n)
     snprintf(buf, n, "%.*f%s", prec, v, unit[u]);
     return buf;
 }
+
+char *csq_units_fmt_double(double v, char *buf)
+{
+    int prec;
+
+    for (prec = 1; prec < 17; prec++) {
+        snprintf(buf, 32, "%.*g", prec, v);
+        if (strtod(buf, NULL) == v)
+            return buf;
+    }
+    snprintf(buf, 32, "%.17g", v);
+    return buf;
+}

@@ -42,5 +42,8 @@ void csq_units_free_names(char **names, int n);
 char *csq_units_fmt_bytes(double bytes, char *buf, size_t n);
 /* 58123456789 -> "58.1G", 1234 -> "1.23K", 12 -> "12" (three digits). */
 char *csq_units_fmt_count(double v, char *buf, size_t n);
+/* The shortest "%.*g" form of v that reads back as exactly v, so tables
+ * written and read again give the same allocation (buf >= 32 bytes). */
+char *csq_units_fmt_double(double v, char *buf);
 
 #endif
