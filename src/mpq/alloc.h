@@ -1,0 +1,88 @@
+/*
+ * alloc: per-layer weight bit-widths from layer scores under size and BOPs
+ * budgets (DESIGN.md section 7), solved exactly with lp_solve.
+ *
+ * The problem is borrowed; csq_alloc_solve fills a result whose wbits array
+ * the caller releases with csq_alloc_result_release.  On CSQ_EINFEASIBLE the
+ * result still holds min_size_bits / min_bops (and no wbits).
+ *
+ *     struct csq_alloc_problem p = {.nlayers = n, .score = s, .params = pa,
+ *         .macs = ma, .cand = c, .ncand = 3, .abits = 8, .size_bits = 8 * bytes};
+ *     struct csq_alloc_result r;
+ *     if ((rc = csq_alloc_solve(&p, &r)) != 0) return rc;
+ *     ... r.wbits[l] ...; csq_alloc_result_release(&r);
+ *
+ * Model.  Layers tied together form one group that shares a width; a group
+ * with a pinned member takes that width (any of 1..16, in the candidate set
+ * or not) and leaves the program.  Each free group g picks one candidate b:
+ * maximize sum score_g * b subject to sum params_g * b <= size budget and
+ * sum macs_g * abits * b <= BOPs budget.  Because every cost grows with b,
+ * all groups at their smallest width give both the smallest size and the
+ * smallest BOPs at once, so feasibility is decided before any solving.
+ *
+ * Exactness.  The continuous relaxation is solved first; its two dual
+ * prices give a Lagrangian bound, and a greedy rounding of it gives an
+ * incumbent.  Any width whose reduced-cost loss alone exceeds the gap
+ * between the two cannot be in an assignment better than the incumbent and
+ * is dropped (reduced-cost fixing, exact); lp_solve's branch and bound then
+ * runs on what remains with contiguous candidates as one integer variable
+ * per group.  lp_solve's relative gap is 1e-9.  Budgets compare exact 64-bit
+ * integer sums: sizes and BOPs are integers, so a budget is its floor.
+ *
+ * Determinism.  lp_solve runs single-threaded with fixed settings and no
+ * randomized pricing on a model built in layer order, so the same input
+ * gives the same output.  Among equally good assignments two rules apply
+ * afterwards, both changing neither objective nor feasibility: a free group
+ * whose score is exactly 0 takes the smallest candidate, and free groups
+ * identical in score, params and MACs are given their widths in
+ * descending order of first layer index (the earlier layer gets the wider
+ * width).  With a time limit the result may depend on machine speed; then
+ * proven_optimal is 0.
+ */
+#ifndef CSQ_ALLOC_H
+#define CSQ_ALLOC_H
+
+#include <stdint.h>
+
+#define CSQ_ALLOC_MAXBITS 16
+
+struct csq_alloc_problem {
+    int nlayers;
+    const char *const *names; /* [nlayers] for messages, or NULL */
+    const double *score;      /* [nlayers] separability score, finite */
+    const int64_t *params;    /* [nlayers] weight elements, >= 0 */
+    const int64_t *macs;      /* [nlayers] multiply-accumulates per image, >= 0 */
+    const int *cand;          /* [ncand] candidate widths 1..16, distinct, any order */
+    int ncand;
+    int abits;                /* activation width for BOPs, 1..16 */
+    double size_bits;         /* size budget in bits; <= 0: none */
+    double bops;              /* BOPs budget; <= 0: none */
+    const int *pin;           /* [nlayers] 0 = free, else 1..16; or NULL */
+    const int *tie_group;     /* [nlayers] -1 = untied, else group id >= 0; or NULL */
+    double time_limit;        /* seconds of branch and bound; <= 0: none */
+    int relax;                /* 1: continuous LP, rounded down per layer */
+};
+
+struct csq_alloc_result {
+    int *wbits;               /* [nlayers] chosen widths, owned */
+    double objective;         /* sum score_l * wbits_l */
+    double relaxed_objective; /* optimum of the continuous LP (an upper bound) */
+    int64_t size_bits;        /* sum params_l * wbits_l */
+    int64_t bops;             /* sum macs_l * wbits_l * abits */
+    double mean_wbits;        /* params-weighted: size_bits / sum params */
+    int proven_optimal;       /* 1: exact optimum (never in relax mode) */
+    int64_t min_size_bits;    /* smallest size any allowed assignment has */
+    int64_t min_bops;         /* smallest BOPs (same assignment) */
+};
+
+int csq_alloc_solve(const struct csq_alloc_problem *p, struct csq_alloc_result *r);
+void csq_alloc_result_release(struct csq_alloc_result *r);
+
+/* Presets of DESIGN.md section 7: "ptq" = {2,3,4}, no pins; "qat" =
+ * {4,...,8}, first and last layer pinned to 8.  cand needs 16 slots;
+ * *pin_first_last is 0 for none.  Unknown mode: CSQ_EUSAGE. */
+int csq_alloc_preset(const char *mode, int *cand, int *ncand, int *pin_first_last);
+/* pin[0] and pin[nlayers-1] = bits where not pinned already. */
+void csq_alloc_pin_first_last(int *pin, int nlayers, int bits);
+
+#endif

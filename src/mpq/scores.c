@@ -1,0 +1,272 @@
+/*
+ * scores: score table I/O (see scores.h).
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mpq/scores.h"
+#include "mpq/units.h"
+#include "util/err.h"
+#include "util/file.h"
+#include "util/mem.h"
+
+static const char header[] = "#layer\top\tparams\tmacs\tscore";
+
+static int bad_text(const char *s)
+{
+    return s && strpbrk(s, "\t\n\r") != NULL;
+}
+
+int csq_scores_write(const struct csq_scores *t, const char *path)
+{
+    struct csq_out o;
+    char d[32];
+    int i, rc;
+
+    if (bad_text(t->model) || bad_text(t->sha256) || bad_text(t->docs))
+        return csq_fail(CSQ_EINVAL, "scores: model name contains a tab or newline");
+    for (i = 0; i < t->n; i++) {
+        if (!t->rows[i].layer || !t->rows[i].layer[0] || bad_text(t->rows[i].layer)
+            || bad_text(t->rows[i].op))
+            return csq_fail(CSQ_EINVAL, "scores: layer %d: empty name or a tab or newline in it",
+                            i);
+        if (!isfinite(t->rows[i].score))
+            return csq_fail(CSQ_EINVAL, "scores: layer '%s': score is not finite",
+                            t->rows[i].layer);
+    }
+    if ((rc = csq_out_open(&o, path)) != 0)
+        return rc;
+    fputs("# csmpq scores 1\n", o.fp);
+    if (t->model || t->sha256) {
+        fprintf(o.fp, "# model: %s", t->model ? t->model : "-");
+        if (t->sha256)
+            fprintf(o.fp, " sha256=%s", t->sha256);
+        putc('\n', o.fp);
+    }
+    if (t->images >= 0)
+        fprintf(o.fp, "# images: %ld\n", t->images);
+    if (t->classes >= 0)
+        fprintf(o.fp, "# classes: %ld\n", t->classes);
+    if (t->docs)
+        fprintf(o.fp, "# docs: %s\n", t->docs);
+    fprintf(o.fp, "# coe: %s\n", csq_units_fmt_double(t->coe, d));
+    fprintf(o.fp, "%s\n", header);
+    for (i = 0; i < t->n; i++) {
+        const struct csq_scores_row *r = &t->rows[i];
+        fprintf(o.fp, "%s\t%s\t%lld\t%lld\t%s\n", r->layer, r->op ? r->op : "",
+                (long long)r->params, (long long)r->macs, csq_units_fmt_double(r->score, d));
+    }
+    return csq_out_commit(&o);
+}
+
+int csq_scores_find(const struct csq_scores *t, const char *layer)
+{
+    int i;
+
+    for (i = 0; i < t->n; i++)
+        if (strcmp(t->rows[i].layer, layer) == 0)
+            return i;
+    return -1;
+}
+
+static int parse_count(const char *s, int64_t *v)
+{
+    char *e;
+    long long x;
+
+    if (!((*s >= '0' && *s <= '9') || *s == '-'))
+        return -1;
+    errno = 0;
+    x = strtoll(s, &e, 10);
+    if (*e || errno)
+        return -1;
+    *v = x;
+    return 0;
+}
+
+static int set_str(char **dst, const char *s)
+{
+    free(*dst);
+    *dst = csq_mem_strdup(s);
+    return *dst ? CSQ_OK : CSQ_ENOMEM;
+}
+
+/* "# key: value" lines before the header; unknown keys and unreadable
+ * values are ignored: they are information, not input. */
+static int comment(struct csq_scores *t, char *line)
+{
+    char *v, *e;
+
+    if (strncmp(line, "# model: ", 9) == 0) {
+        char *sp = strstr(line + 9, " sha256=");
+        int rc;
+        if (sp) {
+            *sp = '\0';
+            if ((rc = set_str(&t->sha256, sp + 8)) != 0)
+                return rc;
+        }
+        return set_str(&t->model, line + 9);
+    }
+    if (strncmp(line, "# docs: ", 8) == 0)
+        return set_str(&t->docs, line + 8);
+    if (strncmp(line, "# images: ", 10) == 0) {
+        v = line + 10;
+        t->images = strtol(v, &e, 10);
+        if (e == v || *e)
+            t->images = -1;
+    } else if (strncmp(line, "# classes: ", 11) == 0) {
+        v = line + 11;
+        t->classes = strtol(v, &e, 10);
+        if (e == v || *e)
+            t->classes = -1;
+    } else if (strncmp(line, "# coe: ", 7) == 0) {
+        v = line + 7;
+        t->coe = strtod(v, &e);
+        if (e == v || *e || !isfinite(t->coe))
+            t->coe = 0;
+    }
+    return CSQ_OK;
+}
+
+static int parse(const char *path, char *text, struct csq_scores *t)
+{
+    char *line, *next, *f[5];
+    int ln = 0, have_header = 0, cap = 0, rc, k;
+
+    for (line = text; line && *line; line = next) {
+        struct csq_scores_row *r;
+        int64_t p, m;
+        char *e;
+        double s;
+        size_t n;
+
+        ln++;
+        next = strchr(line, '\n');
+        if (next)
+            *next++ = '\0';
+        n = strlen(line);
+        if (n && line[n - 1] == '\r')
+            line[n - 1] = '\0';
+        if (!*line)
+            continue;
+        if (!have_header) {
+            if (strcmp(line, header) == 0)
+                have_header = 1;
+            else if (line[0] != '#')
+                return csq_fail(CSQ_EFORMAT, "scores: '%s' line %d: expected the header "
+                                "'#layer<TAB>op<TAB>params<TAB>macs<TAB>score'", path, ln);
+            else if ((rc = comment(t, line)) != 0)
+                return rc;
+            continue;
+        }
+        if (line[0] == '#')
+            continue;
+        for (k = 0, f[0] = line; k < 5; k++) {
+            char *tab = strchr(f[k], '\t');
+            if (!tab)
+                break;
+            if (k == 4)
+                return csq_fail(CSQ_EFORMAT, "scores: '%s' line %d: more than 5 columns", path,
+                                ln);
+            *tab = '\0';
+            f[k + 1] = tab + 1;
+        }
+        if (k < 4)
+            return csq_fail(CSQ_EFORMAT, "scores: '%s' line %d: expected 5 tab-separated "
+                            "columns, found %d", path, ln, k + 1);
+        if (!*f[0])
+            return csq_fail(CSQ_EFORMAT, "scores: '%s' line %d: empty layer name", path, ln);
+        if (parse_count(f[2], &p) != 0)
+            return csq_fail(CSQ_EFORMAT, "scores: '%s' line %d: params '%s' is not an integer",
+                            path, ln, f[2]);
+        if (parse_count(f[3], &m) != 0)
+            return csq_fail(CSQ_EFORMAT, "scores: '%s' line %d: macs '%s' is not an integer",
+                            path, ln, f[3]);
+        if (p < 0 || m < 0)
+            return csq_fail(CSQ_EFORMAT, "scores: '%s' line %d: negative params or macs", path,
+                            ln);
+        s = strtod(f[4], &e);
+        if (e == f[4] || *e)
+            return csq_fail(CSQ_EFORMAT, "scores: '%s' line %d: score '%s' is not a number",
+                            path, ln, f[4]);
+        if (!isfinite(s))
+            return csq_fail(CSQ_EFORMAT, "scores: '%s' line %d: score '%s' is not finite", path,
+                            ln, f[4]);
+        if (csq_scores_find(t, f[0]) >= 0)
+            return csq_fail(CSQ_EFORMAT, "scores: '%s' line %d: layer '%s' appears twice", path,
+                            ln, f[0]);
+        if (t->n == cap) {
+            struct csq_scores_row *nr;
+            cap = cap ? 2 * cap : 64;
+            nr = csq_mem_rearray(t->rows, (size_t)cap, sizeof *nr);
+            if (!nr)
+                return CSQ_ENOMEM;
+            t->rows = nr;
+        }
+        r = &t->rows[t->n];
+        memset(r, 0, sizeof *r);
+        t->n++;
+        r->params = p;
+        r->macs = m;
+        r->score = s;
+        if ((rc = set_str(&r->layer, f[0])) != 0 || (rc = set_str(&r->op, f[1])) != 0)
+            return rc;
+    }
+    if (!have_header)
+        return csq_fail(CSQ_EFORMAT, "scores: '%s' line %d: no '#layer<TAB>op<TAB>params<TAB>"
+                        "macs<TAB>score' header", path, ln > 0 ? ln : 1);
+    if (t->n == 0)
+        return csq_fail(CSQ_EFORMAT, "scores: '%s' line %d: the table has no layers", path,
+                        ln);
+    return CSQ_OK;
+}
+
+int csq_scores_read(const char *path, struct csq_scores **out)
+{
+    unsigned char *buf;
+    size_t len;
+    struct csq_scores *t;
+    int rc;
+
+    *out = NULL;
+    if ((rc = csq_file_read(path, &buf, &len)) != 0)
+        return rc;
+    t = csq_mem_zarray(1, sizeof *t);
+    if (!t) {
+        free(buf);
+        return CSQ_ENOMEM;
+    }
+    t->images = t->classes = -1;
+    if (memchr(buf, '\0', len))
+        rc = csq_fail(CSQ_EFORMAT, "scores: '%s': binary file", path);
+    else
+        rc = parse(path, (char *)buf, t);
+    free(buf);
+    if (rc != 0) {
+        csq_scores_free(t);
+        return rc;
+    }
+    *out = t;
+    return CSQ_OK;
+}
+
+void csq_scores_free(struct csq_scores *t)
+{
+    int i;
+
+    if (!t)
+        return;
+    for (i = 0; i < t->n; i++) {
+        free(t->rows[i].layer);
+        free(t->rows[i].op);
+    }
+    free(t->rows);
+    free(t->model);
+    free(t->sha256);
+    free(t->docs);
+    free(t);
+}

@@ -1,0 +1,444 @@
+/* alloc: exact optimum against brute-force enumeration, infeasibility
+ * minima, the relaxation against the fractional-knapsack closed form,
+ * determinism and the time-limit flag. */
+#include "config.h"
+
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mpq/alloc.h"
+#include "tap.h"
+#include "util/err.h"
+
+static uint64_t rng = 88172645463325252ULL;
+
+static uint64_t next(void)
+{
+    rng ^= rng << 13;
+    rng ^= rng >> 7;
+    rng ^= rng << 17;
+    return rng;
+}
+
+static int irand(int n) { return (int)(next() % (uint64_t)n); }
+static double drand(void) { return (double)(next() >> 11) / 9007199254740992.0; }
+
+#define MAXL 8
+
+struct inst {
+    int n, nc, abits;
+    double score[MAXL];
+    int64_t params[MAXL], macs[MAXL];
+    int cand[4], pin[MAXL], tie[MAXL];
+    double size, bops;
+};
+
+struct brute {
+    int found;
+    double best;
+    int64_t min_size, min_bops;
+};
+
+/* every assignment of candidates (or pins) to layers honouring ties */
+static void enumerate(const struct inst *in, struct brute *b)
+{
+    int idx[MAXL] = {0}, l, m, wb[MAXL], pin[MAXL];
+    long total = 1;
+    long it;
+
+    /* a pin holds for the whole tie group */
+    for (l = 0; l < in->n; l++) {
+        pin[l] = in->pin[l];
+        for (m = 0; m < in->n; m++)
+            if (in->tie[l] >= 0 && in->tie[m] == in->tie[l] && in->pin[m])
+                pin[l] = in->pin[m];
+    }
+
+    b->found = 0;
+    b->best = -INFINITY;
+    b->min_size = b->min_bops = INT64_MAX;
+    for (l = 0; l < in->n; l++)
+        total *= in->nc;
+    for (it = 0; it < total; it++) {
+        long t = it;
+        int ok_ties = 1;
+        int64_t s = 0, bo = 0;
+        double obj = 0;
+        for (l = 0; l < in->n; l++) {
+            idx[l] = (int)(t % in->nc);
+            t /= in->nc;
+            wb[l] = pin[l] ? pin[l] : in->cand[idx[l]];
+        }
+        /* a pinned layer's index must be 0 so each assignment counts once */
+        for (l = 0; l < in->n; l++)
+            if (pin[l] && idx[l] != 0)
+                ok_ties = 0;
+        for (l = 0; l < in->n && ok_ties; l++)
+            for (m = 0; m < l; m++)
+                if (in->tie[l] >= 0 && in->tie[l] == in->tie[m] && wb[l] != wb[m])
+                    ok_ties = 0;
+        if (!ok_ties)
+            continue;
+        for (l = 0; l < in->n; l++) {
+            s += in->params[l] * wb[l];
+            bo += in->macs[l] * wb[l] * in->abits;
+            obj += in->score[l] * wb[l];
+        }
+        if (s < b->min_size)
+            b->min_size = s;
+        if (bo < b->min_bops)
+            b->min_bops = bo;
+        if ((in->size > 0 && (double)s > in->size) || (in->bops > 0 && (double)bo > in->bops))
+            continue;
+        if (!b->found || obj > b->best)
+            b->best = obj;
+        b->found = 1;
+    }
+}
+
+static void make_instance(struct inst *in)
+{
+    int l, k, used[17] = {0}, ntie;
+    int64_t maxs = 0, mins = 0, maxb = 0, minb = 0;
+
+    memset(in, 0, sizeof *in);
+    in->n = 1 + irand(MAXL);
+    in->nc = 3 + irand(2);
+    in->abits = irand(2) ? 8 : 4;
+    for (k = 0; k < in->nc;) {
+        int c = 2 + irand(7);
+        if (!used[c]) {
+            used[c] = 1;
+            in->cand[k++] = c;
+        }
+    }
+    ntie = irand(3);
+    for (l = 0; l < in->n; l++) {
+        in->score[l] = irand(10) == 0 ? 0.0 : (irand(12) == 0 ? -0.01 : 0.001 + 0.02 * drand());
+        if (l > 0 && irand(6) == 0)
+            in->score[l] = in->score[l - 1];
+        in->params[l] = 1 + irand(5000);
+        in->macs[l] = 1 + irand(100000);
+        in->tie[l] = ntie > 0 && irand(3) == 0 ? irand(ntie) : -1;
+        in->pin[l] = irand(7) == 0 ? 1 + irand(10) : 0;
+    }
+    /* no conflicting pins inside one tie group (tested separately) */
+    for (l = 0; l < in->n; l++)
+        for (k = 0; k < l; k++)
+            if (in->tie[l] >= 0 && in->tie[l] == in->tie[k] && in->pin[k])
+                in->pin[l] = 0;
+    for (l = 0; l < in->n; l++) {
+        mins += in->params[l] * 2;
+        maxs += in->params[l] * 10;
+        minb += in->macs[l] * 2 * in->abits;
+        maxb += in->macs[l] * 10 * in->abits;
+    }
+    k = irand(4); /* 0 none, 1 size, 2 bops, 3 both */
+    if (k & 1)
+        in->size = (double)mins + (double)(maxs - mins) * (drand() * 1.1 - 0.1);
+    if (k & 2)
+        in->bops = (double)minb + (double)(maxb - minb) * (drand() * 1.1 - 0.1);
+    if (in->size == 0 && k & 1)
+        in->size = 1;
+}
+
+static void fill_problem(const struct inst *in, struct csq_alloc_problem *p)
+{
+    memset(p, 0, sizeof *p);
+    p->nlayers = in->n;
+    p->score = in->score;
+    p->params = in->params;
+    p->macs = in->macs;
+    p->cand = in->cand;
+    p->ncand = in->nc;
+    p->abits = in->abits;
+    p->size_bits = in->size;
+    p->bops = in->bops;
+    p->pin = in->pin;
+    p->tie_group = in->tie;
+}
+
+static void random_vs_brute(void)
+{
+    int t, bad_obj = 0, bad_budget = 0, bad_feas = 0, bad_min = 0, bad_shape = 0, ninf = 0;
+    int bad_msg = 0, not_proven = 0;
+
+    for (t = 0; t < 400; t++) {
+        struct inst in;
+        struct brute b;
+        struct csq_alloc_problem p;
+        struct csq_alloc_result r;
+        int rc, l, m;
+
+        make_instance(&in);
+        enumerate(&in, &b);
+        fill_problem(&in, &p);
+        csq_errclear();
+        rc = csq_alloc_solve(&p, &r);
+        if ((rc == 0) != b.found) {
+            bad_feas++;
+            diag("instance %d: rc %d, brute force found %d (%s)", t, rc, b.found, csq_errmsg());
+            csq_alloc_result_release(&r);
+            continue;
+        }
+        if (r.min_size_bits != b.min_size || r.min_bops != b.min_bops)
+            bad_min++;
+        if (rc != 0) {
+            char want[64];
+            ninf++;
+            snprintf(want, sizeof want, "size %lld bytes", (long long)((b.min_size + 7) / 8));
+            if (rc != CSQ_EINFEASIBLE || !strstr(csq_errmsg(), want))
+                bad_msg++;
+            continue;
+        }
+        if (fabs(r.objective - b.best) > 1e-9 * fmax(1e-3, fabs(b.best))) {
+            bad_obj++;
+            diag("instance %d: objective %.12g, brute force %.12g", t, r.objective, b.best);
+        }
+        if ((in.size > 0 && (double)r.size_bits > in.size)
+            || (in.bops > 0 && (double)r.bops > in.bops))
+            bad_budget++;
+        not_proven += !r.proven_optimal;
+        for (l = 0; l < in.n; l++) {
+            int inset = 0;
+            for (m = 0; m < in.nc; m++)
+                inset |= r.wbits[l] == in.cand[m];
+            if (in.pin[l] ? r.wbits[l] != in.pin[l] : !inset) {
+                int tied_pin = 0;
+                for (m = 0; m < in.n; m++)
+                    if (in.tie[l] >= 0 && in.tie[m] == in.tie[l] && in.pin[m] == r.wbits[l])
+                        tied_pin = 1;
+                if (!tied_pin)
+                    bad_shape++;
+            }
+            for (m = 0; m < l; m++)
+                if (in.tie[l] >= 0 && in.tie[l] == in.tie[m] && r.wbits[l] != r.wbits[m])
+                    bad_shape++;
+        }
+        csq_alloc_result_release(&r);
+    }
+    diag("400 random instances, %d infeasible", ninf);
+    ok(ninf >= 20 && ninf <= 200, "a fair share of instances is infeasible");
+    is_int(bad_feas, 0, "feasible exactly when enumeration finds an assignment");
+    is_int(bad_obj, 0, "optimal objective equals the enumerated optimum");
+    is_int(bad_budget, 0, "budgets respected");
+    is_int(bad_shape, 0, "widths are candidates or pins, ties share one width");
+    is_int(bad_min, 0, "reported minima equal the enumerated minima");
+    is_int(bad_msg, 0, "infeasible message names the smallest size in bytes");
+    is_int(not_proven, 0, "every result proven optimal");
+}
+
+/* Continuous knapsack with one size budget: every layer starts at the
+ * smallest candidate cmin; the remaining budget buys width for layers in
+ * decreasing score / params order, each up to cmax, the last one
+ * fractionally.  Layers with score <= 0 stay at cmin.  Sizes are whole
+ * bits, so the budget counts as its floor. */
+static double greedy_fractional(const struct inst *in, double cmin, double cmax)
+{
+    int order[MAXL], l, m, n = in->n;
+    double left = floor(in->size), obj = 0;
+
+    for (l = 0; l < n; l++) {
+        order[l] = l;
+        left -= (double)in->params[l] * cmin;
+        obj += in->score[l] * cmin;
+    }
+    for (l = 0; l < n; l++)
+        for (m = l + 1; m < n; m++)
+            if (in->score[order[m]] / in->params[order[m]]
+                > in->score[order[l]] / in->params[order[l]]) {
+                int t = order[l];
+                order[l] = order[m];
+                order[m] = t;
+            }
+    for (l = 0; l < n && left > 0; l++) {
+        int j = order[l];
+        double add = fmin(cmax - cmin, left / (double)in->params[j]);
+        if (in->score[j] <= 0)
+            break;
+        obj += in->score[j] * add;
+        left -= add * (double)in->params[j];
+    }
+    return obj;
+}
+
+static void relax_closed_form(void)
+{
+    int t, bad_lp = 0, bad_budget = 0, bad_round = 0, runs = 0;
+
+    for (t = 0; t < 200; t++) {
+        struct inst in;
+        struct csq_alloc_problem p;
+        struct csq_alloc_result r;
+        int l, k, cmin = 99, cmax = 0;
+        int64_t mins = 0;
+
+        make_instance(&in);
+        for (l = 0; l < in.n; l++) {
+            in.pin[l] = 0;
+            in.tie[l] = -1;
+        }
+        for (k = 0; k < in.nc; k++) {
+            cmin = in.cand[k] < cmin ? in.cand[k] : cmin;
+            cmax = in.cand[k] > cmax ? in.cand[k] : cmax;
+        }
+        for (l = 0; l < in.n; l++)
+            mins += in.params[l] * cmin;
+        in.bops = 0;
+        in.size = (double)mins + drand() * (double)mins * 3;
+        fill_problem(&in, &p);
+        p.relax = 1;
+        if (csq_alloc_solve(&p, &r) != 0) {
+            bad_lp++;
+            continue;
+        }
+        runs++;
+        if (fabs(r.relaxed_objective - greedy_fractional(&in, cmin, cmax))
+            > 1e-9 * fmax(1e-3, fabs(r.relaxed_objective)))
+            bad_lp++;
+        if ((double)r.size_bits > in.size)
+            bad_budget++;
+        for (l = 0; l < in.n; l++) {
+            int inset = 0;
+            for (k = 0; k < in.nc; k++)
+                inset |= r.wbits[l] == in.cand[k];
+            bad_round += !inset;
+        }
+        if (r.objective > r.relaxed_objective + 1e-12 || r.proven_optimal)
+            bad_round++;
+        csq_alloc_result_release(&r);
+    }
+    is_int(runs, 200, "relax: every single-budget instance solves");
+    is_int(bad_lp, 0, "relax: LP optimum equals the greedy fractional knapsack");
+    is_int(bad_budget, 0, "relax: rounding down never exceeds the budget");
+    is_int(bad_round, 0, "relax: widths are candidates, objective below the LP bound");
+}
+
+static void determinism(void)
+{
+    /* six identical layers, budget for three at 4 bits and three at 2:
+     * any split is optimal; the canonical one gives the earlier layers
+     * the wider width */
+    double score[6] = {0.5, 0.5, 0.5, 0.5, 0.5, 0.5};
+    int64_t params[6] = {10, 10, 10, 10, 10, 10}, macs[6] = {7, 7, 7, 7, 7, 7};
+    int cand[3] = {4, 2, 3}, want[6] = {4, 4, 4, 2, 2, 2};
+    struct csq_alloc_problem p = {0};
+    struct csq_alloc_result a, b;
+    int l, same = 1, canon = 1;
+
+    p.nlayers = 6;
+    p.score = score;
+    p.params = params;
+    p.macs = macs;
+    p.cand = cand;
+    p.ncand = 3;
+    p.abits = 8;
+    p.size_bits = 10 * (3 * 4 + 3 * 2);
+    ok(csq_alloc_solve(&p, &a) == 0 && csq_alloc_solve(&p, &b) == 0, "equal scores: solves");
+    for (l = 0; l < 6; l++) {
+        same &= a.wbits[l] == b.wbits[l];
+        canon &= a.wbits[l] == want[l];
+    }
+    ok(same, "equal scores: two solves give the same assignment");
+    ok(canon, "equal scores: earlier layers get the wider widths (%d %d %d %d %d %d)",
+       a.wbits[0], a.wbits[1], a.wbits[2], a.wbits[3], a.wbits[4], a.wbits[5]);
+    is_near(a.objective, 0.5 * 18, 1e-12, "equal scores: objective");
+    is_near(a.mean_wbits, 3.0, 1e-12, "mean_wbits is size / params");
+    csq_alloc_result_release(&a);
+    csq_alloc_result_release(&b);
+}
+
+static void large_and_time_limit(void)
+{
+    enum { N = 300 };
+    static double score[N];
+    static int64_t params[N], macs[N];
+    int cand[7] = {2, 3, 4, 5, 6, 7, 8}, l;
+    double tp = 0, tm = 0;
+    struct csq_alloc_problem p = {0};
+    struct csq_alloc_result r, q;
+
+    for (l = 0; l < N; l++) {
+        score[l] = 0.005 + 0.015 * drand();
+        params[l] = (int64_t)exp(log(1e3) + drand() * log(1e3));
+        macs[l] = (int64_t)exp(log(1e6) + drand() * log(1e2));
+        tp += (double)params[l];
+        tm += (double)macs[l];
+    }
+    p.nlayers = N;
+    p.score = score;
+    p.params = params;
+    p.macs = macs;
+    p.cand = cand;
+    p.ncand = 7;
+    p.abits = 8;
+    p.size_bits = tp * 4.5;
+    p.bops = tm * 8 * 5.0;
+    ok(csq_alloc_solve(&p, &r) == 0 && r.proven_optimal, "300 x 7, both budgets: proven");
+    ok((double)r.size_bits <= p.size_bits && (double)r.bops <= p.bops, "300 x 7: within budget");
+    p.time_limit = 1e-9;
+    ok(csq_alloc_solve(&p, &q) == 0, "tiny time limit still returns an assignment");
+    ok(!q.proven_optimal, "tiny time limit: not proven optimal");
+    ok((double)q.size_bits <= p.size_bits && (double)q.bops <= p.bops, "time limit: within budget");
+    ok(q.objective <= r.objective + 1e-12, "time limit: objective not above the optimum");
+    csq_alloc_result_release(&r);
+    csq_alloc_result_release(&q);
+}
+
+static void errors_and_presets(void)
+{
+    double score[2] = {1, 1};
+    int64_t params[2] = {100, 100}, macs[2] = {1000, 1000};
+    int cand[3] = {2, 3, 4}, pin[2] = {4, 8}, tie[2] = {0, 0}, n, pfl;
+    const char *names[2] = {"conv1", "fc"};
+    struct csq_alloc_problem p = {0};
+    struct csq_alloc_result r;
+    int c[16], pins[5] = {0, 0, 3, 0, 0};
+
+    p.nlayers = 2;
+    p.names = names;
+    p.score = score;
+    p.params = params;
+    p.macs = macs;
+    p.cand = cand;
+    p.ncand = 3;
+    p.abits = 8;
+    p.pin = pin;
+    p.tie_group = tie;
+    csq_errclear();
+    is_int(csq_alloc_solve(&p, &r), CSQ_EINVAL, "conflicting pins in a tie: EINVAL");
+    ok(strstr(csq_errmsg(), "'conv1'") && strstr(csq_errmsg(), "'fc'"), "message names both: %s",
+       csq_errmsg());
+    p.pin = NULL;
+    p.tie_group = NULL;
+    p.size_bits = 100 * 2 * 2 - 1; /* one bit short of all at 2 bits */
+    csq_errclear();
+    is_int(csq_alloc_solve(&p, &r), CSQ_EINFEASIBLE, "budget below the minimum: EINFEASIBLE");
+    is_int(r.min_size_bits, 400, "min size bits");
+    is_int(r.min_bops, 2 * 1000 * 2 * 8, "min BOPs");
+    ok(strstr(csq_errmsg(), "50 bytes") != NULL, "message gives 50 bytes: %s", csq_errmsg());
+    p.size_bits = 400;
+    ok(csq_alloc_solve(&p, &r) == 0 && r.wbits[0] == 2 && r.wbits[1] == 2, "exact budget fits");
+    csq_alloc_result_release(&r);
+
+    ok(csq_alloc_preset("ptq", c, &n, &pfl) == 0 && n == 3 && c[0] == 2 && c[2] == 4 && pfl == 0,
+       "preset ptq");
+    ok(csq_alloc_preset("qat", c, &n, &pfl) == 0 && n == 5 && c[0] == 4 && c[4] == 8 && pfl == 8,
+       "preset qat");
+    csq_errclear();
+    is_int(csq_alloc_preset("fp8", c, &n, &pfl), CSQ_EUSAGE, "unknown preset");
+    csq_alloc_pin_first_last(pins, 5, 8);
+    ok(pins[0] == 8 && pins[4] == 8 && pins[2] == 3 && pins[1] == 0, "pin first and last");
+}
+
+int main(void)
+{
+    random_vs_brute();
+    relax_closed_form();
+    determinism();
+    large_and_time_limit();
+    errors_and_presets();
+    return tap_done();
+}

@@ -1,0 +1,108 @@
+/* scores: a good table (with comments and CRLF), write -> read round trip,
+ * and every malformed table refused with file and line in the message. */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "mpq/scores.h"
+#include "tap.h"
+#include "util/err.h"
+
+static char dir[] = "/tmp/t-scores-XXXXXX";
+static char file[300];
+
+static void spit(const char *text)
+{
+    FILE *fp = fopen(file, "wb");
+    fputs(text, fp);
+    fclose(fp);
+}
+
+#define HDR "#layer\top\tparams\tmacs\tscore\n"
+
+static void good(void)
+{
+    struct csq_scores *t = NULL, *u = NULL;
+
+    spit("# csmpq scores 1\n# model: tiny.onnx sha256=00ff\n# images: 120\n# classes: 3\n"
+         "# docs: samples\n# coe: 2.5\n# a free comment\n" HDR
+         "conv1\tConv\t432\t110592\t0.0132\r\n"
+         "\n"
+         "fc\tGemm\t640\t640\t-1.5e-3\n");
+    ok(csq_scores_read(file, &t) == 0, "good table reads");
+    ok(t && t->n == 2 && strcmp(t->rows[0].layer, "conv1") == 0
+       && strcmp(t->rows[1].op, "Gemm") == 0 && t->rows[0].params == 432
+       && t->rows[0].macs == 110592 && t->rows[0].score == 0.0132
+       && t->rows[1].score == -1.5e-3, "rows parsed");
+    ok(t && strcmp(t->model, "tiny.onnx") == 0 && strcmp(t->sha256, "00ff") == 0
+       && t->images == 120 && t->classes == 3 && strcmp(t->docs, "samples") == 0
+       && t->coe == 2.5, "comment header parsed");
+    ok(t && csq_scores_find(t, "fc") == 1 && csq_scores_find(t, "nope") == -1, "find");
+    if (t) {
+        t->rows[0].score = 1.0 / 3.0;
+        ok(csq_scores_write(t, file) == 0 && csq_scores_read(file, &u) == 0, "write and read");
+        ok(u && u->n == 2 && u->rows[0].score == 1.0 / 3.0 && u->rows[1].score == -1.5e-3
+           && u->rows[1].params == 640 && strcmp(u->docs, "samples") == 0 && u->images == 120,
+           "round trip is exact");
+    }
+    csq_scores_free(t);
+    csq_scores_free(u);
+}
+
+static void bad(void)
+{
+    static const struct {
+        const char *text, *line, *what;
+    } cases[] = {
+        {HDR "conv1\tConv\t432\t110592\n", "line 2", "columns"},
+        {HDR "conv1\tConv\t432\n", "line 2", "columns"},
+        {"# c\n" HDR "a\tConv\t1\t1\t0.5\nb\tConv\tx\t1\t0.5\n", "line 4", "params 'x'"},
+        {HDR "a\tConv\t1\t1e3\t0.5\n", "line 2", "macs '1e3'"},
+        {HDR "a\tConv\t1\t1\tabc\n", "line 2", "score 'abc'"},
+        {HDR "a\tConv\t1\t1\t0.5x\n", "line 2", "score '0.5x'"},
+        {HDR "a\tConv\t-1\t1\t0.5\n", "line 2", "negative"},
+        {HDR "a\tConv\t1\t-5\t0.5\n", "line 2", "negative"},
+        {HDR "a\tConv\t1\t1\t0.5\n\na\tGemm\t1\t1\t0.25\n", "line 4", "'a' appears twice"},
+        {"# only comments\n" HDR, "line 2", "no layers"},
+        {"", "line 1", "header"},
+        {"a\tConv\t1\t1\t0.5\n", "line 1", "header"},
+        {HDR "a\tConv\t1\t1\tnan\n", "line 2", "not finite"},
+        {HDR "a\tConv\t1\t1\tNaN\n", "line 2", "not finite"},
+        {HDR "a\tConv\t1\t1\tinf\n", "line 2", "not finite"},
+        {HDR "a\tConv\t1\t1\t0.5\textra\n", "line 2", "more than 5"},
+        {HDR "\tConv\t1\t1\t0.5\n", "line 2", "empty layer"},
+    };
+    size_t i;
+
+    for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct csq_scores *t = NULL;
+        int rc;
+        spit(cases[i].text);
+        csq_errclear();
+        rc = csq_scores_read(file, &t);
+        ok(rc == CSQ_EFORMAT && !t && strstr(csq_errmsg(), file)
+           && strstr(csq_errmsg(), cases[i].line) && strstr(csq_errmsg(), cases[i].what),
+           "bad table %zu: %s", i, csq_errmsg());
+    }
+    csq_errclear();
+    ok(csq_scores_read("/nonexistent/scores.tsv", &(struct csq_scores *){NULL}) == CSQ_EIO,
+       "missing file is EIO");
+}
+
+int main(void)
+{
+    char cmd[400];
+
+    if (!mkdtemp(dir))
+        return 1;
+    snprintf(file, sizeof file, "%s/scores.tsv", dir);
+    good();
+    bad();
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    if (system(cmd) != 0)
+        diag("could not remove %s", dir);
+    return tap_done();
+}
