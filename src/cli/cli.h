@@ -67,5 +67,17 @@ int cli_parse_int(const char *cmd, const char *opt, const char *s,
 int cmd_info(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
+int cmd_score(int argc, char **argv);
+int cmd_allocate(int argc, char **argv);
+int cmd_analyze(int argc, char **argv);
+
+/* Shared by score and analyze (cmd_score.c). */
+struct cli_input;
+struct cli_scoreopt;
+struct csq_graph;
+struct csq_scores;
+int cli_score_model(struct cli_input *in, const struct cli_scoreopt *so, const char *model,
+                    const struct csq_graph *g, struct csq_scores *t);
+void cli_scores_release(struct csq_scores *t);
 
 #endif

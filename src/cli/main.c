@@ -19,6 +19,9 @@ struct command {
 static const struct command commands[] = {
     { "info", cmd_info, "list the quantizable layers of a model, with params and MACs" },
     { "run", cmd_run, "run a .npy batch through the model, write the output as .npy" },
+    { "score", cmd_score, "TF-IDF class separability of every layer, as a score table" },
+    { "allocate", cmd_allocate, "bit-widths per layer from a score table under a budget" },
+    { "analyze", cmd_analyze, "score and allocate in one run (the main job)" },
     { "eval", cmd_eval, "top-1 / top-5 accuracy of the model on labeled images" },
 };
 

@@ -116,6 +116,14 @@ int csq_engine_prehook(struct csq_engine *e, int node, int input,
     return CSQ_OK;
 }
 
+void csq_engine_clear_hooks(struct csq_engine *e)
+{
+    e->ntaps = 0;
+    if (e->nhooks)
+        e->planned = 0;     /* hook copies had arena space */
+    e->nhooks = 0;
+}
+
 static size_t value_bytes(const struct csq_value *v)
 {
     int64_t n = csq_tensor_numel(&v->t);

@@ -38,6 +38,9 @@ int csq_engine_tap(struct csq_engine *e, int value, csq_tap_fn fn, void *user);
 int csq_engine_prehook(struct csq_engine *e, int node, int input,
                        csq_prehook_fn fn, void *user);
 
+/* Forget every tap and pre-hook (their user pointers may be gone). */
+void csq_engine_clear_hooks(struct csq_engine *e);
+
 /* inputs[i] feeds g->inputs[i]; dims of each must fit the declared ones
  * (symbolic dims take any size).  Fails with one message on a shape
  * mismatch or when the arena cannot be allocated. */

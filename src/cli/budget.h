@@ -1,0 +1,59 @@
+/*
+ * budget: options shared by allocate and analyze (budgets, candidates,
+ * pins, ties, solver, output format), and the score options shared by
+ * score and analyze.
+ */
+#ifndef CSQ_CLI_BUDGET_H
+#define CSQ_CLI_BUDGET_H
+
+#include "mpq/bitcfg.h"
+#include "mpq/plan.h"
+#include "mpq/tfidf.h"
+
+enum {
+    OPT_SIZE = 500, OPT_BOPS, OPT_AVG_BITS, OPT_MODE, OPT_WBITS, OPT_ABITS, OPT_PIN,
+    OPT_PIN_FL, OPT_TIE, OPT_TIME_LIMIT, OPT_RELAX, OPT_FORMAT, OPT_DOCS, OPT_COE,
+    OPT_OUT = 'o'
+};
+
+#define CLI_BUDGET_OPTIONS \
+    { OPT_SIZE, "size", 1, "SIZE", "weight size budget: bytes, or KB MB GB / KiB MiB GiB" }, \
+    { OPT_BOPS, "bops", 1, "N", "bit-operations budget per image (suffixes K M G T)" }, \
+    { OPT_AVG_BITS, "avg-bits", 1, "B", "size budget of B bits per weight on average" }, \
+    { OPT_MODE, "mode", 1, "ptq|qat", "ptq: widths 2,3,4 (default); qat: 4..8, first and last pinned to 8" }, \
+    { OPT_WBITS, "wbits", 1, "LIST", "candidate weight widths, e.g. 2,3,4" }, \
+    { OPT_ABITS, "abits", 1, "N", "activation width for BOPs (default 8)" }, \
+    { OPT_PIN, "pin", 1, "NAME=BITS", "fix a layer's width (repeatable)" }, \
+    { OPT_PIN_FL, "pin-first-last", 1, "BITS", "fix the first and last layer (0: none)" }, \
+    { OPT_TIE, "tie", 1, "A,B[,C..]", "layers that must share one width (repeatable)" }, \
+    { OPT_TIME_LIMIT, "time-limit", 1, "S", "stop the exact search after S seconds" }, \
+    { OPT_RELAX, "relax", 0, NULL, "solve the paper's continuous LP and round down" }, \
+    { OPT_FORMAT, "format", 1, "tsv|json|list", "bit config format (default tsv)" }, \
+    { OPT_OUT, "output", 1, "FILE", "write the bit config to FILE (default stdout)" }
+
+#define CLI_SCORE_OPTIONS \
+    { OPT_DOCS, "docs", 1, "classes|samples", "TF-IDF documents: class means (default) or images" }, \
+    { OPT_COE, "coe", 1, "N", "TF weight beta = ln(C / N * e) (default 0: beta = 1)" }
+
+struct cli_budget {
+    const char *cmd;
+    struct csq_plan_request req;
+    enum csq_bitcfg_format format;
+    const char *out;
+    int have_budget;
+};
+
+struct cli_scoreopt {
+    enum csq_tfidf_docs docs;
+    double coe;
+};
+
+void cli_budget_init(struct cli_budget *b, const char *cmd);
+/* 1 handled, 0 not a budget option, -1 usage error printed. */
+int cli_budget_option(struct cli_budget *b, int id, const char *arg);
+void cli_budget_release(struct cli_budget *b);
+void cli_scoreopt_init(struct cli_scoreopt *s);
+int cli_scoreopt_option(struct cli_scoreopt *s, const char *cmd, int id, const char *arg);
+/* Exit status for a library status, printing its message. */
+
+#endif

@@ -1,0 +1,194 @@
+/*
+ * plan: score table + budget request -> bit config (see plan.h).
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mpq/alloc.h"
+#include "mpq/plan.h"
+#include "mpq/units.h"
+#include "util/err.h"
+#include "util/mem.h"
+
+static int find_layer(const struct csq_scores *t, const char *name, const char *opt)
+{
+    int i = csq_scores_find(t, name);
+
+    if (i < 0)
+        return -csq_fail(CSQ_EUSAGE, "%s: no layer named '%s' (see csmpq info or the score "
+                         "table)", opt, name) - 1;
+    return i;
+}
+
+/* "size<=4.50MiB bops<=60G" for the header. */
+static char *budget_text(const struct csq_plan_request *r, double size_bits)
+{
+    char buf[256], a[32];
+    size_t k = 0;
+
+    buf[0] = '\0';
+    (void)size_bits;
+    if (r->avg_bits > 0)
+        k += (size_t)snprintf(buf + k, sizeof buf - k, "mean_wbits<=%g", r->avg_bits);
+    if (r->size_bytes > 0)
+        k += (size_t)snprintf(buf + k, sizeof buf - k, "%ssize<=%s", k ? " " : "",
+                              csq_units_fmt_bytes(r->size_bytes, a, sizeof a));
+    if (r->bops > 0)
+        k += (size_t)snprintf(buf + k, sizeof buf - k, "%sbops<=%s", k ? " " : "",
+                              csq_units_fmt_count(r->bops, a, sizeof a));
+    return k ? csq_mem_strdup(buf) : NULL;
+}
+
+int csq_plan_solve(const struct csq_scores *t, const struct csq_plan_request *r,
+                   struct csq_bitcfg *out)
+{
+    struct csq_alloc_problem p;
+    struct csq_alloc_result res;
+    double *score = NULL, size_bits = 0;
+    int64_t *params = NULL, *macs = NULL, total = 0;
+    int *pin = NULL, *tie = NULL, cand[16], ncand = 0, pfl = 0, i, j, rc = CSQ_OK;
+    const char **names = NULL;
+    char solver[128];
+
+    memset(out, 0, sizeof *out);
+    memset(&res, 0, sizeof res);
+    if (t->n == 0)
+        return csq_fail(CSQ_EINVAL, "the score table has no layers");
+    if ((rc = csq_alloc_preset(r->mode ? r->mode : "ptq", cand, &ncand, &pfl)) != 0)
+        return rc;
+    if (r->nwbits > 0) {
+        memcpy(cand, r->wbits, (size_t)r->nwbits * sizeof(int));
+        ncand = r->nwbits;
+    }
+    if (r->pin_first_last >= 0)
+        pfl = r->pin_first_last;
+    if (r->size_bytes <= 0 && r->bops <= 0 && r->avg_bits <= 0)
+        return csq_fail(CSQ_EUSAGE, "no budget given (--size, --bops or --avg-bits)");
+    score = csq_mem_array((size_t)t->n, sizeof *score);
+    params = csq_mem_array((size_t)t->n, sizeof *params);
+    macs = csq_mem_array((size_t)t->n, sizeof *macs);
+    pin = csq_mem_zarray((size_t)t->n, sizeof *pin);
+    tie = csq_mem_array((size_t)t->n, sizeof *tie);
+    names = csq_mem_array((size_t)t->n, sizeof *names);
+    if (!score || !params || !macs || !pin || !tie || !names) {
+        rc = CSQ_ENOMEM;
+        goto out;
+    }
+    for (i = 0; i < t->n; i++) {
+        score[i] = t->rows[i].score;
+        params[i] = t->rows[i].params;
+        macs[i] = t->rows[i].macs;
+        names[i] = t->rows[i].layer;
+        tie[i] = -1;
+        total += params[i];
+    }
+    if (pfl > 0)
+        csq_alloc_pin_first_last(pin, t->n, pfl);
+    /* Explicit pins come after --pin-first-last, so they win. */
+    for (j = 0; j < r->npins; j++) {
+        if ((i = find_layer(t, r->pin_names[j], "--pin")) < 0) {
+            rc = -i - 1;
+            goto out;
+        }
+        pin[i] = r->pin_bits[j];
+    }
+    for (j = 0; j < r->nties; j++) {
+        int k;
+        for (k = 0; k < r->tie_counts[j]; k++) {
+            if ((i = find_layer(t, r->tie_names[j][k], "--tie")) < 0) {
+                rc = -i - 1;
+                goto out;
+            }
+            if (tie[i] >= 0 && tie[i] != j) {
+                /* A layer in two --tie groups joins them. */
+                int old = tie[i], q;
+                for (q = 0; q < t->n; q++)
+                    if (tie[q] == old)
+                        tie[q] = j;
+            }
+            tie[i] = j;
+        }
+    }
+    if (r->size_bytes > 0)
+        size_bits = r->size_bytes * 8;
+    if (r->avg_bits > 0 && (size_bits <= 0 || r->avg_bits * (double)total < size_bits))
+        size_bits = r->avg_bits * (double)total;
+    memset(&p, 0, sizeof p);
+    p.nlayers = t->n;
+    p.names = names;
+    p.score = score;
+    p.params = params;
+    p.macs = macs;
+    p.cand = cand;
+    p.ncand = ncand;
+    p.abits = r->abits > 0 ? r->abits : 8;
+    p.size_bits = size_bits;
+    p.bops = r->bops;
+    p.pin = pin;
+    p.tie_group = tie;
+    p.time_limit = r->time_limit;
+    p.relax = r->relax;
+    if ((rc = csq_alloc_solve(&p, &res)) != 0)
+        goto out;
+    out->nlayers = t->n;
+    out->layers = csq_mem_zarray((size_t)t->n, sizeof *out->layers);
+    if (!out->layers) {
+        rc = CSQ_ENOMEM;
+        goto out;
+    }
+    for (i = 0; i < t->n; i++) {
+        struct csq_bitcfg_layer *y = &out->layers[i];
+        y->name = csq_mem_strdup(t->rows[i].layer);
+        y->node = r->nodes && r->nodes[i] ? csq_mem_strdup(r->nodes[i]) : NULL;
+        y->wbits = res.wbits[i];
+        y->abits = p.abits;
+        y->params = params[i];
+        y->macs = macs[i];
+        y->score = score[i];
+        if (!y->name || (r->nodes && r->nodes[i] && !y->node)) {
+            rc = CSQ_ENOMEM;
+            goto out;
+        }
+    }
+    out->model = t->model ? csq_mem_strdup(t->model) : NULL;
+    out->sha256 = t->sha256 ? csq_mem_strdup(t->sha256) : NULL;
+    out->budget = budget_text(r, size_bits);
+    if (r->relax)
+        snprintf(solver, sizeof solver, "continuous LP rounded down (relaxed objective %.6g, "
+                 "rounded %.6g)", res.relaxed_objective, res.objective);
+    else
+        snprintf(solver, sizeof solver, "%s, objective %.6g",
+                 res.proven_optimal ? "proven optimal" : "time limit reached, best found",
+                 res.objective);
+    out->solver = csq_mem_strdup(solver);
+out:
+    csq_alloc_result_release(&res);
+    free(score);
+    free(params);
+    free(macs);
+    free(pin);
+    free(tie);
+    free(names);
+    if (rc != CSQ_OK)
+        csq_plan_release(out);
+    return rc;
+}
+
+void csq_plan_release(struct csq_bitcfg *c)
+{
+    int i;
+
+    for (i = 0; c->layers && i < c->nlayers; i++) {
+        free(c->layers[i].name);
+        free(c->layers[i].node);
+    }
+    free(c->layers);
+    free(c->model);
+    free(c->sha256);
+    free(c->budget);
+    free(c->solver);
+    memset(c, 0, sizeof *c);
+}

@@ -1,0 +1,42 @@
+/*
+ * plan: from a score table and a user's budget request to a bit config.
+ * Resolves layer names (pins, ties), presets (--mode), --avg-bits, builds
+ * the integer program (alloc.h), solves it and fills a struct csq_bitcfg
+ * with the per-layer widths, the budget text and the solver's verdict.
+ *
+ * The request is borrowed; *out is filled with memory the caller frees
+ * with csq_plan_release().  CSQ_EINFEASIBLE names the smallest size and
+ * BOPs the candidates, pins and ties allow.
+ */
+#ifndef CSQ_PLAN_H
+#define CSQ_PLAN_H
+
+#include "mpq/bitcfg.h"
+#include "mpq/scores.h"
+
+struct csq_plan_request {
+    double size_bytes;          /* <= 0: no size budget */
+    double bops;                /* <= 0: no BOPs budget */
+    double avg_bits;            /* <= 0: none; else size <= avg_bits x params */
+    const char *mode;           /* "ptq" (default when NULL) or "qat" */
+    int wbits[16];              /* candidates; nwbits 0 = the mode's */
+    int nwbits;
+    int abits;                  /* activation width (0 = 8) */
+    char **pin_names;           /* [npins] */
+    int *pin_bits;
+    int npins;
+    int pin_first_last;         /* -1 = the mode's default, 0 = none, else bits */
+    char ***tie_names;          /* [nties][tie_counts[i]] */
+    int *tie_counts;
+    int nties;
+    double time_limit;          /* seconds, <= 0: none */
+    int relax;
+    const char *const *nodes;   /* [t->n] ONNX node per layer, or NULL */
+};
+
+/* Fill out from t under r.  out->model / sha256 come from the table. */
+int csq_plan_solve(const struct csq_scores *t, const struct csq_plan_request *r,
+                   struct csq_bitcfg *out);
+void csq_plan_release(struct csq_bitcfg *c);
+
+#endif
