@@ -389,7 +389,7 @@ int csq_op_conv_run(struct csq_kargs *a)
     const float *x, *w, *b;
     float *y;
     int64_t it, per;
-    int rc, nt, blas = 0;
+    int rc, nt, blas;
 
     if ((rc = conv_check(a, &p)))
         return rc;
@@ -400,15 +400,19 @@ int csq_op_conv_run(struct csq_kargs *a)
     y = a->out[0]->data;
     per = per_thread(&p);
     nt = p.items < p.nt ? (int)p.items : p.nt;
+    blas = p.path == PATH_DW ? 0 : openblas_get_num_threads();
     if (nt <= 1) {
+        /* one item (or one thread): sgemm gets all the node's threads */
+        if (blas && blas != p.nt)
+            openblas_set_num_threads(p.nt);
         for (it = 0; it < p.items; it++)
             run_item(&p, x, w, b, y, a->scratch, it);
+        if (blas && blas != p.nt)
+            openblas_set_num_threads(blas);
         return 0;
     }
-    if (p.path != PATH_DW) {
-        blas = openblas_get_num_threads();
+    if (blas)
         openblas_set_num_threads(1);
-    }
 #pragma omp parallel for num_threads(nt) schedule(dynamic, 1)
     for (it = 0; it < p.items; it++)
         run_item(&p, x, w, b, y, a->scratch ? a->scratch + per * omp_get_thread_num() : NULL,

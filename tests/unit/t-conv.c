@@ -26,7 +26,7 @@ static int same(const float *got, const float *want, int n)
 static void hand(void)
 {
     static const float w_diag[4] = {1, 0, 0, 1}, ones[4] = {1, 1, 1, 1}, bias[1] = {0.5f};
-    struct kt k;
+    struct kt k = {0};
     int rc;
 
     kt_init(&k, "Conv", 3, 1);
@@ -159,7 +159,7 @@ static void random_case(const struct shape *s, int threads, unsigned seed)
     int64_t ny = (int64_t)s->n * s->m * oh * ow, i;
     float *x = malloc(nx * sizeof *x), *w = malloc(nw * sizeof *w), *b = malloc(s->m * sizeof *b);
     double *ref = malloc(ny * sizeof *ref), err = 0, big = 1;
-    struct kt k;
+    struct kt k = {0};
     int rc;
 
     kt_rand(x, nx, &seed);
