@@ -295,6 +295,13 @@ static void im2col(const struct conv *p, const float *x, int64_t p0, int64_t len
                         memset(d, 0, (size_t)lo * sizeof *d);
                         if (p->sw == 1) {
                             memcpy(d + lo, xr + off + lo, (size_t)(hi - lo) * sizeof *d);
+                        } else if (p->sw == 2) {
+                            const float *restrict xs = xr + off;
+                            float *restrict dd = d;
+
+#pragma omp simd
+                            for (t = lo; t < hi; t++)
+                                dd[t] = xs[2 * t];
                         } else {
                             for (t = lo; t < hi; t++)
                                 d[t] = xr[off + t * p->sw];
@@ -309,19 +316,23 @@ static void im2col(const struct conv *p, const float *x, int64_t p0, int64_t len
     }
 }
 
-static void add_bias(float *y, const float *b, int64_t rows, int64_t cols, int64_t ld)
+/* Rows of y start as their bias, so sgemm accumulates onto it (beta 1):
+ * one pass instead of OpenBLAS zeroing C plus a bias pass.  0 = no bias,
+ * sgemm's beta then is 0. */
+static float fill_bias(float *y, const float *b, int64_t rows, int64_t cols, int64_t ld)
 {
     int64_t r, j;
 
     if (!b)
-        return;
+        return 0.0f;
     for (r = 0; r < rows; r++) {
         float *yr = y + r * ld, v = b[r];
 
 #pragma omp simd
         for (j = 0; j < cols; j++)
-            yr[j] += v;
+            yr[j] = v;
     }
+    return 1.0f;
 }
 
 /* One output plane of a depthwise conv: input plane x, kernel w. */
@@ -523,41 +534,41 @@ static void run_item(const struct conv *p, const float *x, const float *w, const
     } else if (p->path == PATH_1X1) {
         int64_t n = it / p->g, g = it % p->g;
         float *yo = y + (n * p->m + g * p->mg) * p->ohw;
+        float beta = fill_bias(yo, b ? b + g * p->mg : NULL, p->mg, p->ohw, p->ohw);
 
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)p->mg, (int)p->ohw,
                     (int)p->cg, 1.0f, w + g * p->mg * p->k, (int)p->k,
-                    x + (n * p->c + g * p->cg) * p->hw, (int)p->hw, 0.0f, yo, (int)p->ohw);
-        add_bias(yo, b ? b + g * p->mg : NULL, p->mg, p->ohw, p->ohw);
+                    x + (n * p->c + g * p->cg) * p->hw, (int)p->hw, beta, yo, (int)p->ohw);
     } else if (!p->nb) {
         int64_t per = (p->ohw + p->tile - 1) / p->tile;
         int64_t t = it % per, ng = it / per, n = ng / p->g, g = ng % p->g;
         int64_t p0 = t * p->tile, len = p->ohw - p0 < p->tile ? p->ohw - p0 : p->tile;
         float *yo = y + (n * p->m + g * p->mg) * p->ohw + p0;
+        float beta = fill_bias(yo, b ? b + g * p->mg : NULL, p->mg, len, p->ohw);
 
         im2col(p, x + (n * p->c + g * p->cg) * p->hw, p0, len, buf, len);
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)p->mg, (int)len,
                     (int)p->k, 1.0f, w + g * p->mg * p->k, (int)p->k, buf, (int)len,
-                    0.0f, yo, (int)p->ohw);
-        add_bias(yo, b ? b + g * p->mg : NULL, p->mg, len, p->ohw);
+                    beta, yo, (int)p->ohw);
     } else {
         int64_t blocks = (p->n + p->nb - 1) / p->nb;
         int64_t g = it / blocks, n0 = (it % blocks) * p->nb;
         int64_t cnt = p->n - n0 < p->nb ? p->n - n0 : p->nb, len = cnt * p->ohw, i, r;
         float *tmp = buf + p->k * p->tile;
+        float beta = fill_bias(tmp, b ? b + g * p->mg : NULL, p->mg, len, len);
 
         for (i = 0; i < cnt; i++)
             im2col(p, x + ((n0 + i) * p->c + g * p->cg) * p->hw, 0, p->ohw,
                    buf + i * p->ohw, len);
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)p->mg, (int)len,
                     (int)p->k, 1.0f, w + g * p->mg * p->k, (int)p->k, buf, (int)len,
-                    0.0f, tmp, (int)len);
+                    beta, tmp, (int)len);
         for (i = 0; i < cnt; i++) {
             float *yo = y + ((n0 + i) * p->m + g * p->mg) * p->ohw;
 
             for (r = 0; r < p->mg; r++)
                 memcpy(yo + r * p->ohw, tmp + r * len + i * p->ohw,
                        (size_t)p->ohw * sizeof *yo);
-            add_bias(yo, b ? b + g * p->mg : NULL, p->mg, p->ohw, p->ohw);
         }
     }
 }
