@@ -15,6 +15,9 @@
  * Threads: work items (tiles, planes) run in one OpenMP loop with
  * OpenBLAS set to one thread meanwhile, so the two thread pools never
  * compete for the cores.
+ * Scratch (csq_op_conv_scratch) never grows with the batch: per thread a
+ * column buffer of about COL_BUDGET floats or a Winograd block of about
+ * WINO_BUDGET, plus for Winograd the transformed weights (16 x M x C).
  */
 #include "config.h"
 
@@ -49,7 +52,7 @@ struct conv {
     int64_t sh, sw, dh, dw, pt, pl;
     int64_t hw, ohw, k;         /* k = cg * kh * kw, rows of im2col */
     int path;
-    int64_t tile;               /* columns per tile */
+    int64_t tile;               /* columns per tile (Winograd: tiles per block) */
     int64_t nb;                 /* images per tile, 0 = tiles inside an image */
     int64_t items;              /* parallel work items */
     int nt;                     /* threads */
@@ -174,6 +177,8 @@ static void conv_plan(const struct csq_kargs *a, struct conv *p)
         per = (p->ntiles + 3 * p->nt - 1) / (3 * p->nt);
         if (t > per)
             t = per;
+        if (t < 1)
+            t = 1;
         p->tile = t;
         p->items = (p->ntiles + t - 1) / t;
         return;
