@@ -593,6 +593,8 @@ int csq_op_conv_run(struct csq_kargs *a)
     w = a->in[1]->data;
     b = a->nin > 2 && a->in[2] ? a->in[2]->data : NULL;
     y = a->out[0]->data;
+    if (p.items == 0)
+        return 0;
     per = per_thread(&p);
     nt = p.items < p.nt ? (int)p.items : p.nt;
     if (p.path == PATH_WINO) {

@@ -27,6 +27,7 @@ static void hand(void)
 {
     static const float w_diag[4] = {1, 0, 0, 1}, ones[4] = {1, 1, 1, 1}, bias[1] = {0.5f};
     struct kt k = {0};
+    float *wz;
     int rc;
 
     kt_init(&k, "Conv", 3, 1);
@@ -114,7 +115,16 @@ static void hand(void)
     kt_in(&k, 0, 4, (int64_t[]){1, 1, 2, 2}, NULL);
     kt_in(&k, 1, 4, (int64_t[]){1, 1, 3, 3}, NULL);
     is_int(csq_op_conv_infer(&k.a), CSQ_ESHAPE, "kernel larger than input refused");
+
+    /* an empty batch is a valid shape on every path */
+    wz = calloc(16 * 16 * 9, sizeof *wz);
+    kt_init(&k, "Conv", 2, 1);
+    kt_in(&k, 0, 4, (int64_t[]){0, 16, 5, 5}, x9);
+    kt_in(&k, 1, 4, (int64_t[]){16, 16, 3, 3}, wz);
+    rc = kt_call(&k, csq_op_conv_infer, csq_op_conv_run, csq_op_conv_scratch);
+    ok(rc == 0 && k.out[0].dims[0] == 0 && k.out[0].dims[1] == 16, "empty batch");
     kt_free(&k);
+    free(wz);
 }
 
 struct shape {
