@@ -188,7 +188,7 @@ static void conv_plan(const struct csq_kargs *a, struct conv *p)
     /* narrower tiles would repack the weight too often per column */
     if (t < MIN_TILE)
         t = MIN_TILE;
-    if (p->ohw >= t || p->n <= 1) {
+    if (p->ohw * 2 > t || p->n <= 1) {
         int64_t per = (p->ohw + t - 1) / t;
 
         p->tile = (p->ohw + per - 1) / per;
@@ -274,7 +274,7 @@ static void valid_range(int64_t len, int64_t s, int64_t off, int64_t n,
 static void im2col(const struct conv *p, const float *x, int64_t p0, int64_t len,
                    float *col, int64_t ld)
 {
-    int64_t ci, ki, kj;
+    int64_t ci, ki, kj, t;
     float *dst = col;
 
     for (ci = 0; ci < p->cg; ci++) {
@@ -282,39 +282,39 @@ static void im2col(const struct conv *p, const float *x, int64_t p0, int64_t len
 
         for (ki = 0; ki < p->kh; ki++) {
             for (kj = 0; kj < p->kw; kj++, dst += ld) {
-                int64_t j = 0, pos = p0;
+                int64_t j = 0, oh = p0 / p->ow, ow = p0 % p->ow;
+                int64_t base = kj * p->dw - p->pl, flo, fhi;
 
-                while (j < len) {
-                    int64_t oh = pos / p->ow, ow = pos % p->ow;
+                /* valid columns of a whole output row, the common case */
+                valid_range(p->ow, p->sw, base, p->w, &flo, &fhi);
+                for (; j < len; j += p->ow - ow, ow = 0, oh++) {
                     int64_t n = p->ow - ow < len - j ? p->ow - ow : len - j;
                     int64_t ih = oh * p->sh - p->pt + ki * p->dh;
-                    float *d = dst + j;
+                    int64_t off = ow * p->sw + base, lo = flo, hi = fhi;
+                    float *restrict d = dst + j;
+                    const float *restrict xs;
 
                     if (ih < 0 || ih >= p->h) {
                         memset(d, 0, (size_t)n * sizeof *d);
-                    } else {
-                        const float *xr = xc + ih * p->w;
-                        int64_t off = ow * p->sw - p->pl + kj * p->dw, lo, hi, t;
-
-                        valid_range(n, p->sw, off, p->w, &lo, &hi);
-                        memset(d, 0, (size_t)lo * sizeof *d);
-                        if (p->sw == 1) {
-                            memcpy(d + lo, xr + off + lo, (size_t)(hi - lo) * sizeof *d);
-                        } else if (p->sw == 2) {
-                            const float *restrict xs = xr + off;
-                            float *restrict dd = d;
-
-#pragma omp simd
-                            for (t = lo; t < hi; t++)
-                                dd[t] = xs[2 * t];
-                        } else {
-                            for (t = lo; t < hi; t++)
-                                d[t] = xr[off + t * p->sw];
-                        }
-                        memset(d + hi, 0, (size_t)(n - hi) * sizeof *d);
+                        continue;
                     }
-                    j += n;
-                    pos += n;
+                    if (ow != 0 || n != p->ow)
+                        valid_range(n, p->sw, off, p->w, &lo, &hi);
+                    xs = xc + ih * p->w + off;
+                    for (t = 0; t < lo; t++)
+                        d[t] = 0.0f;
+                    if (p->sw == 1) {
+                        memcpy(d + lo, xs + lo, (size_t)(hi - lo) * sizeof *d);
+                    } else if (p->sw == 2) {
+#pragma omp simd
+                        for (t = lo; t < hi; t++)
+                            d[t] = xs[2 * t];
+                    } else {
+                        for (t = lo; t < hi; t++)
+                            d[t] = xs[t * p->sw];
+                    }
+                    for (t = hi; t < n; t++)
+                        d[t] = 0.0f;
                 }
             }
         }
