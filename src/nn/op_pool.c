@@ -7,11 +7,13 @@
 #include "config.h"
 
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "nn/kernels.h"
 #include "nn/op_win.h"
 #include "util/err.h"
+#include "util/mem.h"
 
 struct pool {
     int64_t planes;                     /* N * C */
@@ -90,67 +92,98 @@ static int pool_infer(struct csq_kargs *a, const char *op, int avg)
     return 0;
 }
 
-/* Kernel taps [lo, hi) of output index o that land inside the input, and
- * the taps inside the padded input (the count_include_pad divisor). */
-static void taps(const struct csq_win *w, int i, int64_t o, int64_t *lo, int64_t *hi,
-                 int64_t *padded)
-{
-    int64_t s = o * w->s[i] - w->pb[i], d = w->d[i], k = w->k[i], l, h, pe;
+/* Per output index of one dim: kernel taps [lo, hi) that land inside the
+ * input, and taps inside the padded input (the count_include_pad
+ * divisor). */
+struct taps {
+    int64_t lo, hi, padded, start;   /* start: first input index, may be < 0 */
+};
 
-    l = s < 0 ? (-s + d - 1) / d : 0;
-    h = s < w->in[i] ? (w->in[i] - 1 - s) / d + 1 : 0;
-    if (h > k)
-        h = k;
-    if (l > h)
-        l = h;
-    /* taps before the end padding runs out; s >= -pb always */
-    pe = s < w->in[i] + w->pe[i] ? (w->in[i] + w->pe[i] - 1 - s) / d + 1 : 0;
-    *lo = l;
-    *hi = h;
-    *padded = pe > k ? k : pe;
+static void taps_fill(const struct csq_win *w, int i, struct taps *t)
+{
+    int64_t o, d = w->d[i], k = w->k[i];
+
+    for (o = 0; o < w->out[i]; o++) {
+        int64_t s = o * w->s[i] - w->pb[i], l, h, pe;
+
+        l = s < 0 ? (-s + d - 1) / d : 0;
+        h = s < w->in[i] ? (w->in[i] - 1 - s) / d + 1 : 0;
+        if (h > k)
+            h = k;
+        if (l > h)
+            l = h;
+        /* taps before the end padding runs out; s >= -pb always */
+        pe = s < w->in[i] + w->pe[i] ? (w->in[i] + w->pe[i] - 1 - s) / d + 1 : 0;
+        t[o].lo = l;
+        t[o].hi = h;
+        t[o].padded = pe > k ? k : pe;
+        t[o].start = s;
+    }
 }
 
-static void pool_plane(const struct pool *p, const float *x, float *y)
+/* Outputs [lo, hi) of a row whose input index o * s + off is inside
+ * [0, n). */
+static void row_range(int64_t len, int64_t s, int64_t off, int64_t n, int64_t *lo, int64_t *hi)
+{
+    int64_t l = off < 0 ? (-off + s - 1) / s : 0;
+    int64_t h = off < n ? (n - 1 - off) / s + 1 : 0;
+
+    if (h > len)
+        h = len;
+    if (l > h)
+        l = h;
+    *lo = l;
+    *hi = h;
+}
+
+/* One (n, c) plane, an output row at a time: each kernel tap updates the
+ * whole row range it reaches, so the inner loops are independent
+ * iterations (vectorizable for stride 1) instead of one long chain. */
+static void pool_plane(const struct pool *p, const struct taps *const tp[CSQ_WIN_MAX],
+                       const float *x, float *y)
 {
     const struct csq_win *w = &p->w;
-    int64_t od, oh, ow;
+    int64_t od, oh, ow, in_hw = w->in[1] * w->in[2], s = w->s[2], ow_n = w->out[2];
 
     for (od = 0; od < w->out[0]; od++) {
-        int64_t dlo, dhi, dpad;
+        const struct taps *td = &tp[0][od];
 
-        taps(w, 0, od, &dlo, &dhi, &dpad);
-        for (oh = 0; oh < w->out[1]; oh++) {
-            int64_t hlo, hhi, hpad;
+        for (oh = 0; oh < w->out[1]; oh++, y += ow_n) {
+            const struct taps *th = &tp[1][oh];
+            int64_t kd, kh, kw;
 
-            taps(w, 1, oh, &hlo, &hhi, &hpad);
-            for (ow = 0; ow < w->out[2]; ow++) {
-                int64_t wlo, whi, wpad, kd, kh, kw;
-                int64_t id0 = od * w->s[0] - w->pb[0], ih0 = oh * w->s[1] - w->pb[1];
-                int64_t iw0 = ow * w->s[2] - w->pb[2];
-                float acc = p->avg ? 0.0f : -INFINITY;
+            for (ow = 0; ow < ow_n; ow++)
+                y[ow] = p->avg ? 0.0f : -INFINITY;
+            for (kd = td->lo; kd < td->hi; kd++) {
+                for (kh = th->lo; kh < th->hi; kh++) {
+                    const float *xr = x + (td->start + kd * w->d[0]) * in_hw +
+                                      (th->start + kh * w->d[1]) * w->in[2];
 
-                taps(w, 2, ow, &wlo, &whi, &wpad);
-                for (kd = dlo; kd < dhi; kd++) {
-                    for (kh = hlo; kh < hhi; kh++) {
-                        const float *xr = x + ((id0 + kd * w->d[0]) * w->in[1] + ih0 +
-                                               kh * w->d[1]) * w->in[2] + iw0;
+                    for (kw = 0; kw < w->k[2]; kw++) {
+                        int64_t off = kw * w->d[2] - w->pb[2], lo, hi;
+                        const float *xs = xr + off;
 
+                        row_range(ow_n, s, off, w->in[2], &lo, &hi);
                         if (p->avg) {
-                            for (kw = wlo; kw < whi; kw++)
-                                acc += xr[kw * w->d[2]];
+                            for (ow = lo; ow < hi; ow++)
+                                y[ow] += xs[ow * s];
                         } else {
-                            for (kw = wlo; kw < whi; kw++)
-                                acc = xr[kw * w->d[2]] > acc ? xr[kw * w->d[2]] : acc;
+                            for (ow = lo; ow < hi; ow++)
+                                y[ow] = xs[ow * s] > y[ow] ? xs[ow * s] : y[ow];
                         }
                     }
                 }
-                if (p->avg) {
-                    int64_t cnt = p->include_pad ? dpad * hpad * wpad
-                                                 : (dhi - dlo) * (hhi - hlo) * (whi - wlo);
+            }
+            if (p->avg) {
+                const struct taps *tw = tp[2];
+                int64_t f = p->include_pad ? td->padded * th->padded
+                                           : (td->hi - td->lo) * (th->hi - th->lo);
 
-                    acc = cnt > 0 ? acc / (float)cnt : 0.0f;
+                for (ow = 0; ow < ow_n; ow++) {
+                    int64_t cnt = f * (p->include_pad ? tw[ow].padded : tw[ow].hi - tw[ow].lo);
+
+                    y[ow] = cnt > 0 ? y[ow] / (float)cnt : 0.0f;
                 }
-                *y++ = acc;
             }
         }
     }
@@ -160,6 +193,8 @@ static int pool_run(struct csq_kargs *a, const char *op, int avg)
 {
     const float *x = a->in[0]->data;
     float *y = a->out[0]->data;
+    const struct taps *tp[CSQ_WIN_MAX];
+    struct taps *t;
     int64_t pl, in, out;
     struct pool p;
     int rc;
@@ -168,9 +203,19 @@ static int pool_run(struct csq_kargs *a, const char *op, int avg)
         return rc;
     in = p.w.in[0] * p.w.in[1] * p.w.in[2];
     out = p.w.out[0] * p.w.out[1] * p.w.out[2];
+    t = csq_mem_array((size_t)(p.w.out[0] + p.w.out[1] + p.w.out[2]), sizeof *t);
+    if (!t)
+        return CSQ_ENOMEM;
+    taps_fill(&p.w, 0, t);
+    taps_fill(&p.w, 1, t + p.w.out[0]);
+    taps_fill(&p.w, 2, t + p.w.out[0] + p.w.out[1]);
+    tp[0] = t;
+    tp[1] = t + p.w.out[0];
+    tp[2] = t + p.w.out[0] + p.w.out[1];
 #pragma omp parallel for num_threads(nthreads(a)) schedule(static)
     for (pl = 0; pl < p.planes; pl++)
-        pool_plane(&p, x + pl * in, y + pl * out);
+        pool_plane(&p, tp, x + pl * in, y + pl * out);
+    free(t);
     return 0;
 }
 

@@ -1,8 +1,8 @@
 /*
  * threads: the one thread count shared by our OpenMP loops and OpenBLAS.
  * Kernels never nest the two: a kernel either calls a threaded sgemm from
- * one thread or runs single-threaded sgemm calls inside its own parallel
- * loop (see csq_ops_blas_threads in op_conv.c's use).
+ * one thread or sets OpenBLAS to one thread while its own parallel loop
+ * makes sgemm calls (op_conv.c).
  */
 #include "config.h"
 

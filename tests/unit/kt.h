@@ -3,7 +3,7 @@
  * kernel unit tests, then runs infer, allocates the outputs and scratch
  * and runs the kernel.  Header only, like tap.h.
  *
- *     struct kt k;
+ *     struct kt k = {0};
  *     kt_init(&k, "Conv", 3, 1);
  *     kt_in(&k, 0, 4, (int64_t[]){1, 1, 3, 3}, x);
  *     kt_ints(&k, "pads", 4, (int64_t[]){1, 1, 1, 1});
@@ -32,10 +32,14 @@ struct kt {
     float *scratch;
 };
 
+static __attribute__((unused)) void kt_free(struct kt *k);
+
+/* k must be zeroed (struct kt k = {0}) or come from an earlier kt_init. */
 static __attribute__((unused)) void kt_init(struct kt *k, const char *op, int nin, int nout)
 {
     int i;
 
+    kt_free(k);
     memset(k, 0, sizeof *k);
     k->node.name = (char *)"t";
     k->node.op_type = (char *)op;

@@ -29,7 +29,7 @@ static void stats(struct kt *k, const float *var)
 
 int main(void)
 {
-    struct kt k;
+    struct kt k = {0};
     int rc;
 
     /* ch0: (x - 2) / 1 * 1 + 0, ch1: (x - 5) / 2 * 2 + 1 */

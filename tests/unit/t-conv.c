@@ -26,7 +26,8 @@ static int same(const float *got, const float *want, int n)
 static void hand(void)
 {
     static const float w_diag[4] = {1, 0, 0, 1}, ones[4] = {1, 1, 1, 1}, bias[1] = {0.5f};
-    struct kt k;
+    struct kt k = {0};
+    float *wz;
     int rc;
 
     kt_init(&k, "Conv", 3, 1);
@@ -114,7 +115,16 @@ static void hand(void)
     kt_in(&k, 0, 4, (int64_t[]){1, 1, 2, 2}, NULL);
     kt_in(&k, 1, 4, (int64_t[]){1, 1, 3, 3}, NULL);
     is_int(csq_op_conv_infer(&k.a), CSQ_ESHAPE, "kernel larger than input refused");
+
+    /* an empty batch is a valid shape on every path */
+    wz = calloc(16 * 16 * 9, sizeof *wz);
+    kt_init(&k, "Conv", 2, 1);
+    kt_in(&k, 0, 4, (int64_t[]){0, 16, 5, 5}, x9);
+    kt_in(&k, 1, 4, (int64_t[]){16, 16, 3, 3}, wz);
+    rc = kt_call(&k, csq_op_conv_infer, csq_op_conv_run, csq_op_conv_scratch);
+    ok(rc == 0 && k.out[0].dims[0] == 0 && k.out[0].dims[1] == 16, "empty batch");
     kt_free(&k);
+    free(wz);
 }
 
 struct shape {
@@ -159,7 +169,7 @@ static void random_case(const struct shape *s, int threads, unsigned seed)
     int64_t ny = (int64_t)s->n * s->m * oh * ow, i;
     float *x = malloc(nx * sizeof *x), *w = malloc(nw * sizeof *w), *b = malloc(s->m * sizeof *b);
     double *ref = malloc(ny * sizeof *ref), err = 0, big = 1;
-    struct kt k;
+    struct kt k = {0};
     int rc;
 
     kt_rand(x, nx, &seed);
@@ -218,7 +228,13 @@ int main(void)
         {1, 3, 6, 6, 2, 2, 3, 1, 2, 1, 1, 0, 1, 1, 0, 1, 1},        /* asymmetric */
         {1, 64, 56, 56, 4, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1},     /* tiles inside image */
         {9, 64, 7, 7, 6, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1},       /* images per tile */
+        {2, 64, 44, 44, 8, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 1, 1},     /* one tile per image */
         {7, 40, 14, 14, 10, 1, 1, 2, 2, 1, 1, 0, 0, 0, 0, 1, 1},    /* 1x1 s2 */
+        {2, 16, 9, 11, 16, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1},     /* Winograd, odd sizes */
+        {3, 32, 7, 7, 20, 3, 3, 1, 1, 1, 1, 0, 1, 1, 0, 1, 0},      /* Winograd, odd pads */
+        {1, 17, 6, 5, 16, 3, 3, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1},      /* Winograd, no pads */
+        {4, 24, 12, 12, 32, 3, 3, 1, 1, 1, 1, 2, 2, 2, 2, 1, 1},    /* Winograd, pad 2 */
+        {5, 64, 14, 14, 48, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1},    /* Winograd, blocks */
     };
     unsigned i;
 

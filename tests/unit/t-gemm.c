@@ -24,7 +24,7 @@ static const float a23[6] = {1, 2, 3, 4, 5, 6};
 
 static void gemm_cases(void)
 {
-    struct kt k;
+    struct kt k = {0};
     int rc;
 
     kt_init(&k, "Gemm", 3, 1);
@@ -83,7 +83,7 @@ static void gemm_cases(void)
 
 static void matmul_hand(void)
 {
-    struct kt k;
+    struct kt k = {0};
     int rc;
 
     kt_init(&k, "MatMul", 2, 1);
@@ -120,7 +120,7 @@ static void matmul_batched(int da0, int da1, int db1, int m, int kk, int n, int 
     int64_t na = (int64_t)da0 * da1 * m * kk, nb = (int64_t)db1 * kk * n;
     float *A = malloc(na * sizeof *A), *B = malloc(nb * sizeof *B), err = 0;
     unsigned seed = 7u + (unsigned)(da0 * 31 + db1);
-    struct kt k;
+    struct kt k = {0};
     int rc;
 
     kt_rand(A, na, &seed);

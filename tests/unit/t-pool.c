@@ -30,7 +30,7 @@ static int pool(struct kt *k, int max)
 
 static void hand(void)
 {
-    struct kt k;
+    struct kt k = {0};
     int rc;
 
     kt_init(&k, "MaxPool", 1, 1);
@@ -138,7 +138,7 @@ static void random_case(int max, int n, int c, int h, int w, int kk, int s, int 
     float *x = malloc(nx * sizeof *x), err = 0;
     int oh, ow, pl, r, q, a, b;
     unsigned seed = 99u + (unsigned)(h * w + kk);
-    struct kt k;
+    struct kt k = {0};
     int rc;
 
     oh = ceil_mode ? (h + pb + pe - kk + s - 1) / s + 1 : (h + pb + pe - kk) / s + 1;
