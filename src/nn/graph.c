@@ -516,6 +516,7 @@ static void unbind(struct csq_graph *g)
             free(v->t.data);
             v->t.data = NULL;
             v->kind = CSQ_VAL_RUNTIME;
+            v->shape_dep = 0;
         }
         if (v->kind == CSQ_VAL_INPUT)
             v->t.data = NULL;
@@ -555,7 +556,7 @@ static int bind_nodes(struct csq_graph *g)
     const struct csq_tensor *inbuf[64];
     struct csq_tensor *outbuf[64];
     char label[64];
-    int i, j, rc;
+    int i, j, rc, dep;
 
     for (i = 0; i < g->nnodes; i++) {
         struct csq_node *n = &g->nodes[i];
@@ -596,9 +597,44 @@ static int bind_nodes(struct csq_graph *g)
             continue;
         if ((rc = fold_node(g, &a, op)) != 0)
             return rc;
+        /* A value folded from an input's shape changes with the batch;
+         * one folded from weights alone never does (csq_graph_freeze). */
+        dep = (op->flags & CSQ_OPF_SHAPE_ONLY) != 0;
+        for (j = 0; j < n->nin; j++)
+            if (n->in[j] >= 0 && g->vals[n->in[j]].shape_dep)
+                dep = 1;
         for (j = 0; j < n->nout; j++)
-            if (n->out[j] >= 0)
+            if (n->out[j] >= 0) {
                 g->vals[n->out[j]].kind = CSQ_VAL_FOLDED;
+                g->vals[n->out[j]].shape_dep = dep;
+            }
+    }
+    return CSQ_OK;
+}
+
+int csq_graph_freeze(struct csq_graph *g)
+{
+    int i, j;
+
+    for (i = 0; i < g->nnodes; i++) {
+        struct csq_node *n = &g->nodes[i];
+        int frozen = !n->dead && n->nout > 0;
+
+        for (j = 0; j < n->nout && frozen; j++)
+            if (n->out[j] >= 0 && (g->vals[n->out[j]].kind != CSQ_VAL_FOLDED ||
+                                   g->vals[n->out[j]].shape_dep))
+                frozen = 0;
+        if (!frozen)
+            continue;
+        for (j = 0; j < n->nout; j++)
+            if (n->out[j] >= 0) {
+                g->vals[n->out[j]].kind = CSQ_VAL_INIT;
+                g->vals[n->out[j]].producer = -1;
+            }
+        for (j = 0; j < n->nin; j++)
+            if (n->in[j] >= 0)
+                g->vals[n->in[j]].nconsumers--;
+        n->dead = 1;
     }
     return CSQ_OK;
 }

@@ -56,6 +56,7 @@ struct csq_value {
     int decl_rank;           /* inputs: declared rank, -1 = no shape given */
     int producer;            /* node index, -1 if none */
     int nconsumers;          /* node inputs + graph outputs reading it */
+    int shape_dep;           /* folded from an input's shape (changes with batch) */
 };
 
 enum csq_attr_type {
@@ -141,6 +142,7 @@ size_t csq_dtype_size(int dtype);
  * csq_graph_check      every input defined, no cycles, sorts nodes
  *                      topologically, resolves op types (unsupported op
  *                      is an error naming op, node and opset)
+ * csq_graph_bind(1) + csq_graph_freeze   constant subgraphs become weights
  * csq_graph_fold_bn    folds BatchNormalization into the preceding Conv
  * csq_graph_find_layers quantizable layers and their names
  * csq_graph_bind       shapes for a batch size: runs shape inference and
@@ -152,6 +154,10 @@ int csq_graph_check(struct csq_graph *g);
 int csq_graph_fold_bn(struct csq_graph *g);
 int csq_graph_find_layers(struct csq_graph *g);
 int csq_graph_bind(struct csq_graph *g, int64_t batch);
+/* After a bind: values folded from constants alone become initializers
+ * and their nodes are removed, so weights fed through Identity (as
+ * torch.onnx.export writes shared weights) are plain constants. */
+int csq_graph_freeze(struct csq_graph *g);
 /* Bind to the exact shapes of shapes[g->ninputs] (their data is ignored);
  * declared fixed dims must match. */
 int csq_graph_bind_inputs(struct csq_graph *g, const struct csq_tensor *shapes);

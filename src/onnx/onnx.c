@@ -630,6 +630,7 @@ int csq_onnx_load_mem(const unsigned char *buf, size_t len, const char *name,
             (rc = csq_graph_find_layers(L.g)) != 0)
             goto out;
     } else if ((rc = csq_graph_bind(L.g, 1)) != 0 ||
+               (rc = csq_graph_freeze(L.g)) != 0 ||
                (rc = csq_graph_fold_bn(L.g)) != 0 ||
                (rc = csq_graph_find_layers(L.g)) != 0 ||
                (rc = csq_graph_bind(L.g, 1)) != 0) {
