@@ -19,6 +19,9 @@ void cli_budget_init(struct cli_budget *b, const char *cmd)
     b->cmd = cmd;
     b->req.pin_first_last = -1;
     b->req.abits = 8;
+    /* Exact search almost always ends in well under a second; the limit
+     * only guards against pathological (subset-sum like) instances. */
+    b->req.time_limit = 30;
     b->format = CSQ_BITCFG_TSV;
     b->out = "-";
 }

@@ -26,7 +26,7 @@ enum {
     { OPT_PIN, "pin", 1, "NAME=BITS", "fix a layer's width (repeatable)" }, \
     { OPT_PIN_FL, "pin-first-last", 1, "BITS", "fix the first and last layer (0: none)" }, \
     { OPT_TIE, "tie", 1, "A,B[,C..]", "layers that must share one width (repeatable)" }, \
-    { OPT_TIME_LIMIT, "time-limit", 1, "S", "stop the exact search after S seconds" }, \
+    { OPT_TIME_LIMIT, "time-limit", 1, "S", "stop the exact search after S seconds (default 30)" }, \
     { OPT_RELAX, "relax", 0, NULL, "solve the paper's continuous LP and round down" }, \
     { OPT_FORMAT, "format", 1, "tsv|json|list", "bit config format (default tsv)" }, \
     { OPT_OUT, "output", 1, "FILE", "write the bit config to FILE (default stdout)" }
