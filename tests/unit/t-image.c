@@ -230,6 +230,125 @@ static void hand_cases(void)
     ok(t[0] == 0.0f && t[2] == 200 / 255.0f, "offset round(0.5) = 0");
 }
 
+/* torchvision CenterCrop's top/left offset, written independently of
+ * image.c: int(round((size - crop) / 2.0)), or -((crop - size) // 2) when it
+ * pads; rint() rounds half to even like Python's round(). */
+static int tv_offset(int size, int crop)
+{
+    if (crop > size)
+        return -((crop - size) / 2);
+    return (int)rint((size - crop) / 2.0);
+}
+
+/* csq_image_preprocess resizes only the window the crop keeps; it must give
+ * bit for bit what the full csq_image_resize (checked against PIL above)
+ * gives once cropped and normalized. */
+static void window_vs_full(void)
+{
+    static const char *names[] = {"prep-rgb.png", "prep-tall.png", "prep-gray28.png"};
+    static const int sizes[] = {5, 9, 13, 20, 21, 33, 37};
+    static const int crops[][2] = {{1, 1}, {7, 4}, {8, 8}, {12, 5}, {40, 3}, {50, 50}, {6, 31}};
+    const float mean[3] = {0.25f, 0.5f, 0.125f}, sd[3] = {0.3f, 0.2f, 0.7f};
+    size_t ni, si, ci;
+    int cases = 0, bad = 0, chans, ch, x, y, rw, rh;
+
+    for (ni = 0; ni < sizeof names / sizeof *names; ni++) {
+        char *path = img_path(names[ni]);
+        struct csq_image src, conv, full;
+        if (!is_int(csq_image_load(&src, path, 0, NULL), 0, "load %s", names[ni])) {
+            free(path);
+            continue;
+        }
+        for (chans = 1; chans <= 3; chans += 2) {
+            const struct csq_image *base = &src;
+            if (src.c == 3 && chans == 1) {
+                csq_image_convert(&conv, &src, 1);
+                base = &conv;
+            }
+            for (si = 0; si < sizeof sizes / sizeof *sizes; si++) {
+                csq_image_resize_dims(base->w, base->h, sizes[si], &rw, &rh);
+                if (csq_image_resize(&full, base, rw, rh) != 0) {
+                    bad++;
+                    continue;
+                }
+                for (ci = 0; ci < sizeof crops / sizeof *crops; ci++) {
+                    struct csq_image_prep p;
+                    int ch_ = crops[ci][0], cw = crops[ci][1];
+                    int top = tv_offset(rh, ch_), left = tv_offset(rw, cw);
+                    float *got = malloc(sizeof *got * chans * ch_ * cw);
+                    csq_image_prep_init(&p, chans, ch_, cw);
+                    p.resize = sizes[si];
+                    memcpy(p.mean, mean, sizeof mean);
+                    memcpy(p.std, sd, sizeof sd);
+                    cases++;
+                    if (csq_image_preprocess(&src, &p, got, names[ni], NULL) != 0) {
+                        bad++;
+                        free(got);
+                        continue;
+                    }
+                    for (ch = 0; ch < chans; ch++)
+                        for (y = 0; y < ch_; y++)
+                            for (x = 0; x < cw; x++) {
+                                int sy = y + top, sx = x + left;
+                                float v = 0.0f, want;
+                                if (sy >= 0 && sy < rh && sx >= 0 && sx < rw)
+                                    v = full.px[((size_t)sy * rw + sx) * full.c
+                                                + (full.c == 1 ? 0 : ch)] / 255.0f;
+                                want = (v - mean[ch]) / sd[ch];
+                                if (got[((size_t)ch * ch_ + y) * cw + x] != want)
+                                    bad++;
+                            }
+                    free(got);
+                }
+                csq_image_release(&full);
+            }
+            if (base == &conv)
+                csq_image_release(&conv);
+        }
+        csq_image_release(&src);
+        free(path);
+    }
+    ok(cases == 3 * 2 * 7 * 7 && bad == 0,
+       "windowed resize + crop equals full resize then crop (%d cases, %d mismatches)",
+       cases, bad);
+}
+
+/* PIL resizes in two 8-bit passes, horizontal then vertical, so resizing
+ * the width alone and then the height alone must give the two-pass result
+ * (checked against PIL above): this covers the one-pass paths. */
+static void one_pass_compose(void)
+{
+    static const char *names[] = {"prep-rgb.png", "prep-tall.png", "prep-gray28.png"};
+    static const int dims[][2] = {{27, 20}, {13, 10}, {61, 45}, {16, 24}, {7, 50}};
+    size_t ni, di;
+    int bad = 0, cases = 0;
+
+    for (ni = 0; ni < sizeof names / sizeof *names; ni++) {
+        char *path = img_path(names[ni]);
+        struct csq_image src, a, b, both;
+        if (!is_int(csq_image_load(&src, path, 0, NULL), 0, "load %s", names[ni])) {
+            free(path);
+            continue;
+        }
+        for (di = 0; di < sizeof dims / sizeof *dims; di++) {
+            int w = dims[di][0], h = dims[di][1];
+            cases++;
+            if (csq_image_resize(&a, &src, w, src.h) != 0
+                || csq_image_resize(&b, &a, w, h) != 0
+                || csq_image_resize(&both, &src, w, h) != 0
+                || memcmp(b.px, both.px, (size_t)w * h * src.c) != 0)
+                bad++;
+            csq_image_release(&a);
+            csq_image_release(&b);
+            csq_image_release(&both);
+        }
+        csq_image_release(&src);
+        free(path);
+    }
+    ok(cases == 15 && bad == 0, "width-only then height-only resize equals both at once "
+       "(%d cases, %d differ)", cases, bad);
+}
+
 int main(void)
 {
     struct csq_image img;
@@ -241,6 +360,8 @@ int main(void)
     ok(fx_manifest("resize", resize_golden, NULL) >= 6, "resize goldens");
     ok(fx_manifest("prep", prep_golden, NULL) >= 6, "preprocessing goldens");
     hand_cases();
+    window_vs_full();
+    one_pass_compose();
 
     /* extension versus content */
     path = img_path("png-named.jpg");
