@@ -86,6 +86,7 @@ struct csq_node {
     struct csq_attr *attrs;
     int nattrs;
     int dead;                /* removed by a pass; skipped everywhere */
+    int fused_relu;          /* a following Relu was folded in (csq_graph_fuse) */
     int layer;               /* index in graph->layers or -1 */
 };
 
@@ -153,6 +154,10 @@ size_t csq_dtype_size(int dtype);
 int csq_graph_check(struct csq_graph *g);
 int csq_graph_fold_bn(struct csq_graph *g);
 int csq_graph_find_layers(struct csq_graph *g);
+/* Folds a Relu into the Conv or Add before it when it is that node's only
+ * reader, saving a pass over memory.  Scores are unchanged: TF-IDF pools
+ * relu(Y), and relu(relu(Y)) = relu(Y). */
+int csq_graph_fuse(struct csq_graph *g);
 int csq_graph_bind(struct csq_graph *g, int64_t batch);
 /* After a bind: values folded from constants alone become initializers
  * and their nodes are removed, so weights fed through Identity (as

@@ -57,7 +57,21 @@ struct conv {
     int64_t items;              /* parallel work items */
     int nt;                     /* threads */
     int64_t tw, ntiles;         /* Winograd: 2x2 tiles per row, in all */
+    int relu;                   /* a Relu is fused in: clamp while cache-hot */
 };
+
+/* y[r][0..cols) = max(y, 0) for rows of stride ld */
+static void relu_block(float *y, int64_t rows, int64_t cols, int64_t ld)
+{
+    int64_t r, i;
+
+    for (r = 0; r < rows; r++) {
+        float *yr = y + r * ld;
+#pragma omp simd
+        for (i = 0; i < cols; i++)
+            yr[i] = yr[i] > 0.0f ? yr[i] : 0.0f;
+    }
+}
 
 static int nthreads(const struct csq_kargs *a)
 {
@@ -521,6 +535,10 @@ static void wino_block(const struct conv *p, const float *x, const float *u, con
                 o1[2 * t] = s1[0][t] + s1[1][t] + s1[2][t] + bias;
                 o1[2 * t + 1] = s1[1][t] - s1[2][t] - s1[3][t] + bias;
             }
+            if (p->relu) {
+                relu_block(o0 + c0, 1, c1 - c0, 0);
+                relu_block(o1 + c0, 1, c1 - c0, 0);
+            }
             memcpy(yo + c0, o0 + c0, (size_t)(c1 - c0) * sizeof *yo);
             if (ti * 2 + 1 < p->oh)
                 memcpy(yo + p->ow + c0, o1 + c0, (size_t)(c1 - c0) * sizeof *yo);
@@ -541,6 +559,8 @@ static void run_item(const struct conv *p, const float *x, const float *w, const
 
         dw_plane(p, x + (n * p->c + ci) * p->hw, w + m * p->kh * p->kw, b ? b[m] : 0.0f,
                  y + (n * p->m + m) * p->ohw);
+        if (p->relu)
+            relu_block(y + (n * p->m + m) * p->ohw, 1, p->ohw, 0);
     } else if (p->path == PATH_1X1) {
         int64_t n = it / p->g, g = it % p->g;
         float *yo = y + (n * p->m + g * p->mg) * p->ohw;
@@ -549,6 +569,8 @@ static void run_item(const struct conv *p, const float *x, const float *w, const
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)p->mg, (int)p->ohw,
                     (int)p->cg, 1.0f, w + g * p->mg * p->k, (int)p->k,
                     x + (n * p->c + g * p->cg) * p->hw, (int)p->hw, beta, yo, (int)p->ohw);
+        if (p->relu)
+            relu_block(yo, 1, p->mg * p->ohw, 0);
     } else if (!p->nb) {
         int64_t per = (p->ohw + p->tile - 1) / p->tile;
         int64_t t = it % per, ng = it / per, n = ng / p->g, g = ng % p->g;
@@ -560,6 +582,8 @@ static void run_item(const struct conv *p, const float *x, const float *w, const
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)p->mg, (int)len,
                     (int)p->k, 1.0f, w + g * p->mg * p->k, (int)p->k, buf, (int)len,
                     beta, yo, (int)p->ohw);
+        if (p->relu)
+            relu_block(yo, p->mg, len, p->ohw);
     } else {
         int64_t blocks = (p->n + p->nb - 1) / p->nb;
         int64_t g = it / blocks, n0 = (it % blocks) * p->nb;
@@ -573,6 +597,8 @@ static void run_item(const struct conv *p, const float *x, const float *w, const
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)p->mg, (int)len,
                     (int)p->k, 1.0f, w + g * p->mg * p->k, (int)p->k, buf, (int)len,
                     beta, tmp, (int)len);
+        if (p->relu)
+            relu_block(tmp, 1, p->mg * len, 0);
         for (i = 0; i < cnt; i++) {
             float *yo = y + ((n0 + i) * p->m + g * p->mg) * p->ohw;
 
@@ -594,6 +620,7 @@ int csq_op_conv_run(struct csq_kargs *a)
     if ((rc = conv_check(a, &p)))
         return rc;
     conv_plan(a, &p);
+    p.relu = a->node->fused_relu;
     x = a->in[0]->data;
     w = a->in[1]->data;
     b = a->nin > 2 && a->in[2] ? a->in[2]->data : NULL;

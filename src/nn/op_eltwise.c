@@ -196,10 +196,16 @@ static int binary_run(struct csq_kargs *a, int op)
         }
         ox += c0 * sx;
         oy += c0 * sy;
-        if (is_float)
-            run_f32(op, (float *)o->data + oi * inner + c0, (const float *)x->data + ox,
-                    (const float *)y->data + oy, n, sx, sy);
-        else
+        if (is_float) {
+            float *oo = (float *)o->data + oi * inner + c0;
+            int64_t i;
+
+            run_f32(op, oo, (const float *)x->data + ox, (const float *)y->data + oy, n, sx, sy);
+            /* a fused Relu (csq_graph_fuse), while the chunk is in cache */
+            if (a->node->fused_relu)
+                for (i = 0; i < n; i++)
+                    oo[i] = oo[i] > 0.0f ? oo[i] : 0.0f;
+        } else
             run_i64(op, (int64_t *)o->data + oi * inner + c0,
                     (const int64_t *)x->data + ox, (const int64_t *)y->data + oy, n, sx, sy);
     }

@@ -627,12 +627,14 @@ int csq_onnx_load_mem(const unsigned char *buf, size_t len, const char *name,
         goto out;
     if (flags & CSQ_ONNX_NO_BIND) {
         if ((rc = csq_graph_fold_bn(L.g)) != 0 ||
-            (rc = csq_graph_find_layers(L.g)) != 0)
+            (rc = csq_graph_find_layers(L.g)) != 0 ||
+            (rc = csq_graph_fuse(L.g)) != 0)
             goto out;
     } else if ((rc = csq_graph_bind(L.g, 1)) != 0 ||
                (rc = csq_graph_freeze(L.g)) != 0 ||
                (rc = csq_graph_fold_bn(L.g)) != 0 ||
                (rc = csq_graph_find_layers(L.g)) != 0 ||
+               (rc = csq_graph_fuse(L.g)) != 0 ||
                (rc = csq_graph_bind(L.g, 1)) != 0) {
         goto out;
     }
