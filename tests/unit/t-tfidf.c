@@ -113,6 +113,76 @@ static void classes_mode(void)
     csq_tfidf_free(t);
 }
 
+static void classes_dead_single_coe(void)
+{
+    /* K = 3 classes, C = 3 channels, coe = 1: beta = ln(3 / 1 * e) = 1 + ln 3
+     *   class 0: [0, 6, 1], [0, 2, 1]    -> mean [0, 4, 1]
+     *   class 1: [0, 1, 3] (one image)   -> [0, 1, 3]
+     *   class 2: [0, 2, 2], [0, 0, 2]    -> mean [0, 1, 2]
+     *   F = c0: [0, 0, 0] (dead), c1: [4, 1, 1], c2: [1, 3, 2]
+     *   colsum = [5, 4, 3]
+     *   TF: c0 0; c1 [4/5, 1/4, 1/3] b; c2 [1/5, 3/4, 2/3] b
+     *   mu = [0, 2, 2]
+     *   A: c0 [1,1,1] n0 = 3; c1 [1,0,0] n1 = 1; c2 [0,1,1] n2 = 2
+     *   IDF = [ln 3/4, ln 3/2, ln 1 = 0]
+     *   S0 = 0, S1 = 4/5 b, S2 = (3/4 + 2/3) b / 2 = 17/24 b
+     *   score = (0 + 4/5 b ln 1.5 + 0) / 3 = 4 b ln(1.5) / 15 */
+    static const float img[5][3] = {{0, 6, 1}, {0, 1, 3}, {0, 2, 2}, {0, 2, 1}, {0, 0, 2}};
+    static const int cls[5] = {0, 1, 2, 0, 2};
+    struct csq_tfidf *t;
+    double s = NAN, b = 1 + log(3.0);
+    int i, rc = 0;
+
+    rc |= csq_tfidf_new(3, 3, CSQ_TFIDF_CLASSES, &t);
+    for (i = 0; rc == 0 && i < 5; i++)
+        rc |= csq_tfidf_add(t, img[i], cls[i]);
+    rc |= csq_tfidf_score(t, 1, &s);
+    ok(rc == 0, "classes, dead channel, one-image class, coe 1: scores");
+    is_near(s, 4 * b * log(1.5) / 15, 1e-9,
+            "classes, dead channel, one-image class, coe 1: 4 (1 + ln 3) ln 1.5 / 15");
+    csq_tfidf_free(t);
+}
+
+static void all_dead(void)
+{
+    /* Every channel zero in every document (a layer whose outputs are all
+     * negative): colsum = 0 so TF = 0 everywhere, S = 0, and the score is
+     * exactly 0 (IDF = ln(D / (D + 1)) stays finite): not NaN. */
+    const float F[] = {0, 0, 0, 0, 0, 0};
+    static const float zero[2] = {0, 0};
+    struct csq_tfidf *t;
+    double s = NAN;
+    int rc = 0;
+
+    ok(samples_score(2, 3, F, 0) == 0.0, "samples: all channels dead: score 0");
+    rc |= csq_tfidf_new(2, 2, CSQ_TFIDF_CLASSES, &t);
+    rc |= csq_tfidf_add(t, zero, 0);
+    rc |= csq_tfidf_add(t, zero, 1);
+    rc |= csq_tfidf_score(t, 2, &s);
+    ok(rc == 0 && s == 0.0, "classes: all channels dead, coe 2: score 0 (%g)", s);
+    csq_tfidf_free(t);
+}
+
+static void equal_inexact(void)
+{
+    /* Equal features whose value is not a binary fraction: v = 0.1f in all
+     * five documents.  mu must equal v exactly so every document counts
+     * (A = 1, n = 5); a mean that rounds above v would drop them all.
+     *   F = c0: [1, 0, 0, 0, 0], c1: [v, v, v, v, v]
+     *   colsum = [1 + v, v, v, v, v]
+     *   TF: c0 [1 / (1 + v), 0...]; c1 [v / (1 + v), 1, 1, 1, 1]
+     *   c0: mu = 0.2, A = [1,0,0,0,0], n0 = 1, IDF0 = ln(5/2), S0 = 1 / (1 + v)
+     *   c1: n1 = 5, IDF1 = ln(5/6), S1 = (v / (1 + v) + 4) / 5
+     *   score = (S0 IDF0 + S1 IDF1) / 2 */
+    const float v = 0.1f;
+    const float F[] = {1, 0, 0, 0, 0, v, v, v, v, v};
+    double dv = v;
+    double want = (log(2.5) / (1 + dv) + log(5.0 / 6.0) * (dv / (1 + dv) + 4) / 5) / 2;
+
+    is_near(samples_score(2, 5, F, 0), want, 1e-9,
+            "samples: equal features of 0.1f all count (n = 5)");
+}
+
 static void errors(void)
 {
     struct csq_tfidf *t;
@@ -174,6 +244,9 @@ int main(void)
     dead_channel_zero_doc_coe();
     one_channel();
     classes_mode();
+    classes_dead_single_coe();
+    all_dead();
+    equal_inexact();
     errors();
     pooling();
     return tap_done();
