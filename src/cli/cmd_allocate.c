@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli/budget.h"
 #include "cli/cli.h"
@@ -51,9 +52,10 @@ static const struct cli_opt analyze_options[] = {
     { 0, NULL, 0, NULL, NULL }
 };
 
-/* Solve and write the bit config; the output file appears only on success. */
+/* Solve first and write the files only then, so a failed run (no
+ * assignment fits, an unwritable -o) leaves neither file behind. */
 static int plan_and_write(struct cli_budget *b, const struct csq_scores *t,
-                          const char *const *nodes)
+                          const char *const *nodes, const char *scores_out)
 {
     struct csq_bitcfg cfg;
     int rc;
@@ -61,7 +63,11 @@ static int plan_and_write(struct cli_budget *b, const struct csq_scores *t,
     b->req.nodes = nodes;
     if ((rc = csq_plan_solve(t, &b->req, &cfg)) != 0)
         return rc;
-    rc = csq_bitcfg_write(&cfg, b->out, b->format);
+    if (!scores_out || (rc = csq_scores_write(t, scores_out)) == 0) {
+        rc = csq_bitcfg_write(&cfg, b->out, b->format);
+        if (rc != 0 && scores_out && strcmp(scores_out, "-") != 0)
+            unlink(scores_out);
+    }
     csq_plan_release(&cfg);
     return rc;
 }
@@ -72,41 +78,33 @@ int cmd_allocate(int argc, char **argv)
     struct cli_budget b;
     struct csq_scores *t = NULL;
     const char *scores = "-";
-    int c, h, rc;
+    int c, h, rc = -1;
 
     cli_budget_init(&b, "allocate");
     cli_opt_init(&p, "allocate", allocate_usage, allocate_options, argc, argv);
-    while ((c = cli_opt_next(&p)) != CLI_OPT_END) {
+    while (rc < 0 && (c = cli_opt_next(&p)) != CLI_OPT_END) {
         if ((h = cli_budget_option(&b, c, p.optarg)) != 0) {
-            if (h < 0) {
-                cli_budget_release(&b);
-                return EXIT_USAGE;
-            }
-            continue;
-        }
-        switch (c) {
-        case OPT_SCORES: scores = p.optarg; break;
-        case CLI_OPT_ARG:
-            cli_budget_release(&b);
-            return cli_usage_error("allocate", "unexpected argument '%s' (the table is "
-                                   "read with --scores FILE)", p.optarg);
-        case CLI_OPT_HELP:
-            cli_budget_release(&b);
-            return EXIT_OK;
-        default:
-            cli_budget_release(&b);
-            return EXIT_USAGE;
+            if (h < 0)
+                rc = EXIT_USAGE;
+        } else if (c == OPT_SCORES) {
+            scores = p.optarg;
+        } else if (c == CLI_OPT_ARG) {
+            rc = cli_usage_error("allocate", "unexpected argument '%s' (the table is read "
+                                 "with --scores FILE)", p.optarg);
+        } else {
+            rc = c == CLI_OPT_HELP ? EXIT_OK : EXIT_USAGE;
         }
     }
-    if (!b.have_budget) {
-        cli_budget_release(&b);
-        return cli_usage_error("allocate", "no budget given (--size, --bops or --avg-bits)");
+    if (rc < 0 && !b.have_budget)
+        rc = cli_usage_error("allocate", "no budget given (--size, --bops or --avg-bits)");
+    if (rc < 0) {
+        if ((rc = csq_scores_read(scores, &t)) == 0)
+            rc = plan_and_write(&b, t, NULL, NULL);
+        csq_scores_free(t);
+        rc = cli_fail("allocate", rc);
     }
-    if ((rc = csq_scores_read(scores, &t)) == 0)
-        rc = plan_and_write(&b, t, NULL);
-    csq_scores_free(t);
     cli_budget_release(&b);
-    return cli_fail("allocate", rc);
+    return rc;
 }
 
 int cmd_analyze(int argc, char **argv)
@@ -119,52 +117,43 @@ int cmd_analyze(int argc, char **argv)
     struct csq_graph *g = NULL;
     const char *model = NULL, *scores_out = NULL;
     const char **nodes = NULL;
-    int c, h, l, rc;
+    int c, h, l, rc = -1;
 
     memset(&t, 0, sizeof t);
     cli_input_init(&in, "analyze");
     cli_scoreopt_init(&so);
     cli_budget_init(&b, "analyze");
     cli_opt_init(&p, "analyze", analyze_usage, analyze_options, argc, argv);
-    while ((c = cli_opt_next(&p)) != CLI_OPT_END) {
+    while (rc < 0 && (c = cli_opt_next(&p)) != CLI_OPT_END) {
         if ((h = cli_input_option(&in, c, p.optarg)) != 0 ||
             (h = cli_scoreopt_option(&so, "analyze", c, p.optarg)) != 0 ||
             (h = cli_budget_option(&b, c, p.optarg)) != 0) {
-            if (h < 0) {
-                cli_budget_release(&b);
-                return EXIT_USAGE;
-            }
-            continue;
-        }
-        switch (c) {
-        case OPT_MODEL: model = p.optarg; break;
-        case OPT_SCORES_OUT: scores_out = p.optarg; break;
-        case CLI_OPT_ARG:
-            if (cli_input_arg(&in, p.optarg) != 0) {
-                cli_budget_release(&b);
-                return EXIT_USAGE;
-            }
-            break;
-        case CLI_OPT_HELP:
-            cli_budget_release(&b);
-            return EXIT_OK;
-        default:
-            cli_budget_release(&b);
-            return EXIT_USAGE;
+            if (h < 0)
+                rc = EXIT_USAGE;
+        } else if (c == OPT_MODEL) {
+            model = p.optarg;
+        } else if (c == OPT_SCORES_OUT) {
+            scores_out = p.optarg;
+        } else if (c == CLI_OPT_ARG) {
+            if (cli_input_arg(&in, p.optarg) != 0)
+                rc = EXIT_USAGE;
+        } else {
+            rc = c == CLI_OPT_HELP ? EXIT_OK : EXIT_USAGE;
         }
     }
-    rc = EXIT_USAGE;
-    if (!model)
-        cli_usage_error("analyze", "no model given (-m MODEL)");
-    else if (!in.dir && !in.list)
-        cli_usage_error("analyze", "no images given (an image folder or --list FILE)");
-    else if (!b.have_budget)
-        cli_usage_error("analyze", "no budget given (--size, --bops or --avg-bits)");
-    else
-        rc = EXIT_OK;
-    if (rc != EXIT_OK) {
-        cli_budget_release(&b);
-        return rc;
+    if (rc >= 0)
+        goto done;
+    if (!model) {
+        rc = cli_usage_error("analyze", "no model given (-m MODEL)");
+        goto done;
+    }
+    if (!in.dir && !in.list) {
+        rc = cli_usage_error("analyze", "no images given (an image folder or --list FILE)");
+        goto done;
+    }
+    if (!b.have_budget) {
+        rc = cli_usage_error("analyze", "no budget given (--size, --bops or --avg-bits)");
+        goto done;
     }
     if ((rc = csq_onnx_load(model, &g)) != 0 ||
         (rc = cli_score_model(&in, &so, model, g, &t)) != 0)
@@ -176,14 +165,14 @@ int cmd_analyze(int argc, char **argv)
     }
     for (l = 0; l < g->nlayers; l++)
         nodes[l] = g->nodes[g->layers[l].node].name;
-    if (scores_out && (rc = csq_scores_write(&t, scores_out)) != 0)
-        goto out;
-    rc = plan_and_write(&b, &t, nodes);
+    rc = plan_and_write(&b, &t, nodes, scores_out);
 out:
+    rc = cli_fail("analyze", rc);
+done:
     free(nodes);
     cli_scores_release(&t);
     cli_input_release(&in);
     cli_budget_release(&b);
     csq_graph_free(g);
-    return cli_fail("analyze", rc);
+    return rc;
 }

@@ -164,6 +164,7 @@ static int plan(struct csq_engine *e)
     struct interval *iv = NULL;
     int *placed = NULL;
     int n = 0, nplaced = 0, i, j, k, rc = CSQ_OK;
+    struct csq_kbuf kb;
     size_t top = 0, scratch = 0;
 
     iv = csq_mem_array((size_t)(g->nvals + e->nhooks) + 1, sizeof *iv);
@@ -238,24 +239,9 @@ static int plan(struct csq_engine *e)
         if (g->nodes[i].dead || !op->scratch)
             continue;
         {
-            const struct csq_tensor *inb[64];
-            struct csq_tensor *outb[64];
             struct csq_kargs a;
-            struct csq_node *nd = &g->nodes[i];
             size_t s;
-            memset(&a, 0, sizeof a);
-            a.node = nd;
-            a.name = nd->name;
-            a.opset = g->opset;
-            a.nin = nd->nin < 64 ? nd->nin : 64;
-            a.nout = nd->nout < 64 ? nd->nout : 64;
-            a.in = inb;
-            a.out = outb;
-            a.nthreads = csq_ops_threads();
-            for (j = 0; j < a.nin; j++)
-                inb[j] = nd->in[j] >= 0 ? &g->vals[nd->in[j]].t : NULL;
-            for (j = 0; j < a.nout; j++)
-                outb[j] = nd->out[j] >= 0 ? &g->vals[nd->out[j]].t : NULL;
+            csq_ops_args(g, i, &a, &kb);
             s = op->scratch(&a);
             if (s > scratch)
                 scratch = s;
@@ -356,9 +342,8 @@ static int run_taps(struct csq_engine *e, int value)
 int csq_engine_forward(struct csq_engine *e, const struct csq_tensor *inputs)
 {
     struct csq_graph *g = e->g;
-    const struct csq_tensor *inb[64];
-    struct csq_tensor *outb[64], hooked[8];
-    char label[64];
+    struct csq_kbuf kb;
+    struct csq_tensor hooked[8];
     int i, j, h, rc;
 
     if ((rc = prepare(e, inputs)) != 0)
@@ -384,20 +369,8 @@ int csq_engine_forward(struct csq_engine *e, const struct csq_tensor *inputs)
                 runtime = 1;
         if (!runtime)
             continue;           /* folded at bind time */
-        memset(&a, 0, sizeof a);
-        a.node = n;
-        a.name = csq_node_label(g, i, label, sizeof label);
-        a.opset = g->opset;
-        a.nin = n->nin;
-        a.nout = n->nout;
-        a.in = inb;
-        a.out = outb;
-        a.nthreads = csq_ops_threads();
+        csq_ops_args(g, i, &a, &kb);
         a.scratch = e->scratch;
-        for (j = 0; j < n->nin; j++)
-            inb[j] = n->in[j] >= 0 ? &g->vals[n->in[j]].t : NULL;
-        for (j = 0; j < n->nout; j++)
-            outb[j] = n->out[j] >= 0 ? &g->vals[n->out[j]].t : NULL;
         for (h = 0; h < e->nhooks && nh < 8; h++) {
             struct prehook *ph = &e->hooks[h];
             int v;
@@ -408,7 +381,7 @@ int csq_engine_forward(struct csq_engine *e, const struct csq_tensor *inputs)
             memcpy(hooked[nh].data, g->vals[v].t.data, value_bytes(&g->vals[v]));
             if ((rc = ph->fn(ph->user, i, ph->input, &hooked[nh])) != 0)
                 return rc;
-            inb[ph->input] = &hooked[nh];
+            kb.in[ph->input] = &hooked[nh];
             nh++;
         }
         if ((rc = op->run(&a)) != 0) {

@@ -586,9 +586,7 @@ static int fold_node(struct csq_graph *g, struct csq_kargs *a, const struct csq_
 
 static int bind_nodes(struct csq_graph *g)
 {
-    const struct csq_tensor *inbuf[64];
-    struct csq_tensor *outbuf[64];
-    char label[64];
+    struct csq_kbuf kb;
     int i, j, rc, dep;
 
     for (i = 0; i < g->nnodes; i++) {
@@ -599,28 +597,13 @@ static int bind_nodes(struct csq_graph *g)
 
         if (n->dead)
             continue;
-        if (n->nin > 64 || n->nout > 64)
-            return csq_fail(CSQ_EUNSUPPORTED, "'%s': node '%s' has more than 64 inputs "
-                            "or outputs", g->path, csq_node_label(g, i, label, sizeof label));
-        memset(&a, 0, sizeof a);
-        a.node = n;
-        a.name = csq_node_label(g, i, label, sizeof label);
-        a.opset = g->opset;
-        a.nin = n->nin;
-        a.nout = n->nout;
-        a.in = inbuf;
-        a.out = outbuf;
-        for (j = 0; j < n->nin; j++) {
-            struct csq_value *v = n->in[j] >= 0 ? &g->vals[n->in[j]] : NULL;
-            inbuf[j] = v ? &v->t : NULL;
-            if (v && !is_const(v))
+        csq_ops_args(g, i, &a, &kb);
+        for (j = 0; j < n->nin; j++)
+            if (n->in[j] >= 0 && !is_const(&g->vals[n->in[j]]))
                 foldable = 0;
-        }
-        for (j = 0; j < n->nout; j++) {
-            outbuf[j] = n->out[j] >= 0 ? &g->vals[n->out[j]].t : NULL;
-            if (outbuf[j])
-                outbuf[j]->data = NULL;
-        }
+        for (j = 0; j < n->nout; j++)
+            if (kb.out[j])
+                kb.out[j]->data = NULL;
         if ((rc = op->infer(&a)) != 0) {
             /* Kernels name the node; make sure the file is named too. */
             csq_err_context("'%s'", g->path);

@@ -67,6 +67,26 @@ const struct csq_op *csq_ops_get(int op)
     return op >= 0 && op < OP_COUNT ? &op_table[op] : NULL;
 }
 
+void csq_ops_args(struct csq_graph *g, int node, struct csq_kargs *a, struct csq_kbuf *b)
+{
+    const struct csq_node *n = &g->nodes[node];
+    int j;
+
+    memset(a, 0, sizeof *a);
+    a->node = n;
+    a->name = csq_node_label(g, node, b->label, sizeof b->label);
+    a->opset = g->opset;
+    a->nin = n->nin;
+    a->nout = n->nout;
+    a->in = b->in;
+    a->out = b->out;
+    a->nthreads = csq_ops_threads();
+    for (j = 0; j < n->nin; j++)
+        b->in[j] = n->in[j] >= 0 ? &g->vals[n->in[j]].t : NULL;
+    for (j = 0; j < n->nout; j++)
+        b->out[j] = n->out[j] >= 0 ? &g->vals[n->out[j]].t : NULL;
+}
+
 int csq_ops_count(void)
 {
     return OP_COUNT;

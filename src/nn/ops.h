@@ -51,6 +51,19 @@ struct csq_op {
     unsigned flags;
 };
 
+/* Room for a node's tensor pointers and label (the loader refuses nodes
+ * with more than CSQ_MAX_IO inputs or outputs). */
+#define CSQ_MAX_IO 64
+struct csq_kbuf {
+    const struct csq_tensor *in[CSQ_MAX_IO];
+    struct csq_tensor *out[CSQ_MAX_IO];
+    char label[64];
+};
+
+/* Fill *a for node i of g: tensors of its values (NULL where omitted),
+ * label, opset, the current thread count; scratch is left NULL. */
+void csq_ops_args(struct csq_graph *g, int node, struct csq_kargs *a, struct csq_kbuf *b);
+
 /* Row index of an op type in the default domain, -1 if unsupported. */
 int csq_ops_find(const char *op_type);
 const struct csq_op *csq_ops_get(int op);

@@ -455,6 +455,9 @@ static int load_nodes(struct loader *L, const Onnx__GraphProto *gp)
                                     "with an axis (opset %lld) is not supported", L->file,
                                     label, (long long)g->opset);
         }
+        if (np->n_input > CSQ_MAX_IO || np->n_output > CSQ_MAX_IO)
+            return csq_fail(CSQ_EUNSUPPORTED, "'%s': node '%s' has more than %d inputs "
+                            "or outputs", L->file, label, CSQ_MAX_IO);
         n->nin = (int)np->n_input;
         n->nout = (int)np->n_output;
         n->in = csq_mem_array(np->n_input ? np->n_input : 1, sizeof(int));
