@@ -264,7 +264,8 @@ static int convert_attr(struct loader *L, const char *node, const Onnx__Attribut
 static int load_constant(struct loader *L, const Onnx__NodeProto *np)
 {
     const Onnx__AttributeProto *ap = np->n_attribute == 1 ? np->attribute[0] : NULL;
-    const char *nm = np->name && *np->name ? np->name : np->output[0];
+    const char *nm = np->name && *np->name ? np->name
+                     : np->n_output > 0 && np->output[0] ? np->output[0] : "";
     struct csq_tensor t;
     int rc, v;
     size_t i;
