@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli/budget.h"
 #include "cli/cli.h"
@@ -52,8 +53,10 @@ static const struct cli_opt analyze_options[] = {
 };
 
 /* Solve and write the bit config; the output file appears only on success. */
+/* Solve first and write the files only then, so a failed run (no
+ * assignment fits, an unwritable -o) leaves neither file behind. */
 static int plan_and_write(struct cli_budget *b, const struct csq_scores *t,
-                          const char *const *nodes)
+                          const char *const *nodes, const char *scores_out)
 {
     struct csq_bitcfg cfg;
     int rc;
@@ -61,7 +64,11 @@ static int plan_and_write(struct cli_budget *b, const struct csq_scores *t,
     b->req.nodes = nodes;
     if ((rc = csq_plan_solve(t, &b->req, &cfg)) != 0)
         return rc;
-    rc = csq_bitcfg_write(&cfg, b->out, b->format);
+    if (!scores_out || (rc = csq_scores_write(t, scores_out)) == 0) {
+        rc = csq_bitcfg_write(&cfg, b->out, b->format);
+        if (rc != 0 && scores_out && strcmp(scores_out, "-") != 0)
+            unlink(scores_out);
+    }
     csq_plan_release(&cfg);
     return rc;
 }
@@ -103,7 +110,7 @@ int cmd_allocate(int argc, char **argv)
         return cli_usage_error("allocate", "no budget given (--size, --bops or --avg-bits)");
     }
     if ((rc = csq_scores_read(scores, &t)) == 0)
-        rc = plan_and_write(&b, t, NULL);
+        rc = plan_and_write(&b, t, NULL, NULL);
     csq_scores_free(t);
     cli_budget_release(&b);
     return cli_fail("allocate", rc);
@@ -176,9 +183,7 @@ int cmd_analyze(int argc, char **argv)
     }
     for (l = 0; l < g->nlayers; l++)
         nodes[l] = g->nodes[g->layers[l].node].name;
-    if (scores_out && (rc = csq_scores_write(&t, scores_out)) != 0)
-        goto out;
-    rc = plan_and_write(&b, &t, nodes);
+    rc = plan_and_write(&b, &t, nodes, scores_out);
 out:
     free(nodes);
     cli_scores_release(&t);
