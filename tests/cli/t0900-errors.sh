@@ -74,6 +74,7 @@ done <<'TABLE'
 1|'[^']*/nope\.onnx'|info "$T/nope.onnx"
 1|'[^']*/adir'.*directory|info "$T/adir"
 1|truncated\.onnx'?: not an ONNX model|info "$BAD/truncated.onnx"
+1|cannot read '/dev/zero': not a regular file|info /dev/zero
 1|image\.onnx'?: not an ONNX model|info "$BAD/image.onnx"
 2|no model given|info
 2|unknown option '--bogus'|info --bogus "$M"
@@ -111,6 +112,7 @@ done <<'TABLE'
 1|neg\.tsv|allocate --scores "$T/neg.tsv" --avg-bits 4 -o "$O/b.tsv"
 1|dup\.tsv.*conv1|allocate --scores "$T/dup.tsv" --avg-bits 4 -o "$O/b.tsv"
 1|nan\.tsv|allocate --scores "$T/nan.tsv" --avg-bits 4 -o "$O/b.tsv"
+1|cannot read '/dev/zero': not a regular file|allocate --scores /dev/zero --avg-bits 4 -o "$O/b.tsv"
 1|'[^']*/nope\.tsv'|allocate --scores "$T/nope.tsv" --avg-bits 4 -o "$O/b.tsv"
 1|'[^']*/adir'|allocate --scores "$T/adir" --avg-bits 4 -o "$O/b.tsv"
 1|'/nonexistent/dir/out\.tsv'|allocate --scores "$S" --avg-bits 4 -o /nonexistent/dir/out.tsv

@@ -14,7 +14,7 @@
 
 /* Small enough that a hostile header cannot make one run take seconds;
  * the limit logic itself is the same at any value. */
-#define FUZZ_MAX_PIXELS ((size_t)1 << 22)
+#define FUZZ_MAX_PIXELS ((size_t)1 << 18)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

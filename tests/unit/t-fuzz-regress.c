@@ -26,7 +26,7 @@
 #include "util/file.h"
 
 /* The same limit as tests/fuzz/fuzz-image.h. */
-#define FUZZ_MAX_PIXELS ((size_t)1 << 22)
+#define FUZZ_MAX_PIXELS ((size_t)1 << 18)
 
 static int run_image(int rc, struct csq_image *img, struct csq_image_msg *m)
 {
