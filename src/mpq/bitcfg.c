@@ -6,7 +6,9 @@
  */
 #include "config.h"
 
+#include <errno.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -35,11 +37,17 @@ void csq_bitcfg_totals(const struct csq_bitcfg *c, int64_t *size_bits, int64_t *
     int64_t s = 0, b = 0, p = 0;
     int l;
 
+    /* Readers bound params and macs by 9e15 and widths by 16, so one
+     * layer's terms fit; sums of many such layers saturate instead of
+     * overflowing. */
     for (l = 0; l < c->nlayers; l++) {
         const struct csq_bitcfg_layer *y = &c->layers[l];
-        s += y->params * y->wbits;
-        b += y->macs * y->wbits * y->abits;
-        p += y->params;
+        if (__builtin_add_overflow(s, y->params * y->wbits, &s))
+            s = INT64_MAX;
+        if (__builtin_add_overflow(b, y->macs * y->wbits * y->abits, &b))
+            b = INT64_MAX;
+        if (__builtin_add_overflow(p, y->params, &p))
+            p = INT64_MAX;
     }
     *size_bits = s;
     *bops = b;
@@ -580,8 +588,9 @@ static int parse_i64(const char *s, int64_t *v)
 
     if (!*s || !((*s >= '0' && *s <= '9') || *s == '-'))
         return -1;
+    errno = 0;
     x = strtoll(s, &e, 10);
-    if (*e)
+    if (*e || errno)
         return -1;
     *v = x;
     return 0;
@@ -663,6 +672,9 @@ static int read_tsv(const char *path, char *text, struct csq_bitcfg *c)
                                 "both in 1..16", path, ln, f[1], f[2]);
             if (y->params < 0 || y->macs < 0)
                 return csq_fail(CSQ_EFORMAT, "bitcfg: '%s' line %d: negative params or macs",
+                                path, ln);
+            if (y->params > (int64_t)9e15 || y->macs > (int64_t)9e15)
+                return csq_fail(CSQ_EFORMAT, "bitcfg: '%s' line %d: params or macs over 9e15",
                                 path, ln);
             y->wbits = (int)wb;
             y->abits = (int)ab;
