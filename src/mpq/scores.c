@@ -73,6 +73,8 @@ int csq_scores_find(const struct csq_scores *t, const char *layer)
     return -1;
 }
 
+#define CSQ_SCORES_MAX_COUNT ((int64_t)9000000000000000)
+
 static int parse_count(const char *s, int64_t *v)
 {
     char *e;
@@ -136,6 +138,9 @@ static int parse(const char *path, char *text, struct csq_scores *t)
 {
     char *line, *next, *f[5];
     int ln = 0, have_header = 0, cap = 0, rc, k;
+    /* Totals stay under 9e15, so the allocator's sums of params or macs
+     * times widths (at most 16 x 16) cannot overflow int64. */
+    int64_t psum = 0, msum = 0;
 
     for (line = text; line && *line; line = next) {
         struct csq_scores_row *r;
@@ -189,6 +194,11 @@ static int parse(const char *path, char *text, struct csq_scores *t)
         if (p < 0 || m < 0)
             return csq_fail(CSQ_EFORMAT, "scores: '%s' line %d: negative params or macs", path,
                             ln);
+        if (p > CSQ_SCORES_MAX_COUNT - psum || m > CSQ_SCORES_MAX_COUNT - msum)
+            return csq_fail(CSQ_EFORMAT, "scores: '%s' line %d: params or macs add up to "
+                            "more than 9e15", path, ln);
+        psum += p;
+        msum += m;
         s = strtod(f[4], &e);
         if (e == f[4] || *e)
             return csq_fail(CSQ_EFORMAT, "scores: '%s' line %d: score '%s' is not a number",

@@ -25,6 +25,7 @@ printf '#layer\top\tparams\tmacs\nconv1\tConv\t144\t112896\n' >"$T/nocol.tsv"
 printf '%s\nconv1\tConv\t-144\t112896\t0.5\n' "$H" >"$T/neg.tsv"
 printf '%s\nconv1\tConv\t144\t112896\t0.5\nconv1\tConv\t144\t112896\t0.5\n' "$H" >"$T/dup.tsv"
 printf '%s\nconv1\tConv\t144\t112896\tnan\n' "$H" >"$T/nan.tsv"
+printf '%s\na\tConv\t9223372036854775807\t1\t0.5\nb\tConv\t9\t1\t0.5\n' "$H" >"$T/huge.tsv"
 
 # Arrays for run: not an .npy file, and a well-formed one of the wrong shape.
 printf 'not an array\n' >"$T/bad.npy"
@@ -111,6 +112,7 @@ done <<'TABLE'
 1|nocol\.tsv|allocate --scores "$T/nocol.tsv" --avg-bits 4 -o "$O/b.tsv"
 1|neg\.tsv|allocate --scores "$T/neg.tsv" --avg-bits 4 -o "$O/b.tsv"
 1|dup\.tsv.*conv1|allocate --scores "$T/dup.tsv" --avg-bits 4 -o "$O/b.tsv"
+1|huge\.tsv' line 2: params or macs add up to more than 9e15|allocate --scores "$T/huge.tsv" --avg-bits 4 -o "$O/b.tsv"
 1|nan\.tsv|allocate --scores "$T/nan.tsv" --avg-bits 4 -o "$O/b.tsv"
 1|cannot read '/dev/zero': not a regular file|allocate --scores /dev/zero --avg-bits 4 -o "$O/b.tsv"
 1|'[^']*/nope\.tsv'|allocate --scores "$T/nope.tsv" --avg-bits 4 -o "$O/b.tsv"
