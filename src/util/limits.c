@@ -25,7 +25,7 @@ void csq_limit_set_memory(size_t bytes)
 
 size_t csq_limit_memory(void)
 {
-    if (memory_limit == 0)
-        memory_limit = csq_limit_default_memory();
-    return memory_limit;
+    /* Not cached here: worker threads call this, and only the setter
+     * may write the variable. */
+    return memory_limit ? memory_limit : csq_limit_default_memory();
 }
