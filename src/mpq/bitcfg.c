@@ -687,12 +687,42 @@ static int read_tsv(const char *path, char *text, struct csq_bitcfg *c)
     return CSQ_OK;
 }
 
+static int by_name(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* Sorted, not pairwise: a config of a million layers must not take a
+ * million squared comparisons. */
+static int check_unique(const char *path, const struct csq_bitcfg *c)
+{
+    const char **names;
+    int l, n = 0, rc = CSQ_OK;
+
+    if (c->nlayers < 2)
+        return CSQ_OK;
+    names = csq_mem_array((size_t)c->nlayers, sizeof *names);
+    if (!names)
+        return CSQ_ENOMEM;
+    for (l = 0; l < c->nlayers; l++)
+        if (c->layers[l].name)
+            names[n++] = c->layers[l].name;
+    qsort(names, (size_t)n, sizeof *names, by_name);
+    for (l = 1; l < n; l++)
+        if (strcmp(names[l - 1], names[l]) == 0) {
+            rc = csq_fail(CSQ_EFORMAT, "bitcfg: '%s': layer '%s' listed twice", path, names[l]);
+            break;
+        }
+    free(names);
+    return rc;
+}
+
 int csq_bitcfg_read(const char *path, struct csq_bitcfg **out)
 {
     unsigned char *buf;
     size_t len, i;
     struct csq_bitcfg *c;
-    int rc, l, k;
+    int rc;
 
     *out = NULL;
     if ((rc = csq_file_read(path, &buf, &len)) != 0)
@@ -712,13 +742,8 @@ int csq_bitcfg_read(const char *path, struct csq_bitcfg **out)
     else
         rc = read_tsv(path, (char *)buf, c);
     free(buf);
-    for (l = 0; rc == 0 && l < c->nlayers; l++)
-        for (k = 0; k < l && c->layers[l].name; k++)
-            if (c->layers[k].name && strcmp(c->layers[k].name, c->layers[l].name) == 0) {
-                rc = csq_fail(CSQ_EFORMAT, "bitcfg: '%s': layer '%s' listed twice", path,
-                              c->layers[l].name);
-                break;
-            }
+    if (rc == 0)
+        rc = check_unique(path, c);
     if (rc == 0 && c->nlayers == 0)
         rc = csq_fail(CSQ_EFORMAT, "bitcfg: '%s': no layers", path);
     if (rc != 0) {
