@@ -78,8 +78,11 @@ int cmd_run(int argc, char **argv)
     if ((rc = csq_npy_read(input, &x)) != 0)
         goto out;
     if ((rc = csq_engine_new(g, &e)) != 0 ||
-        (rc = csq_engine_forward(e, &x)) != 0)
+        (rc = csq_engine_forward(e, &x)) != 0) {
+        if (rc == CSQ_ESHAPE)   /* the array does not fit: name its file too */
+            csq_err_context("'%s'", input);
         goto out;
+    }
     if (repeat > 0) {
         /* The first pass above planned memory and warmed caches. */
         struct timespec t0, t1;

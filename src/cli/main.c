@@ -3,10 +3,14 @@
  */
 #include "config.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "cli/cli.h"
+#include "mpq/units.h"
+#include "util/err.h"
+#include "util/limits.h"
 
 struct cli_global cli_global;
 
@@ -29,13 +33,17 @@ static void usage(FILE *fp)
 {
     size_t i;
 
-    fputs("usage: csmpq [-q] [-h] [-V] <command> [<args>]\n\n"
+    fputs("usage: csmpq [-q] [--max-memory SIZE] [-h] [-V] <command> [<args>]\n\n"
           "Mixed-precision bit-widths for ONNX CNNs from class separability (CSMPQ).\n\n"
           "commands:\n", fp);
     for (i = 0; i < sizeof commands / sizeof commands[0]; i++)
         fprintf(fp, "  %-10s %s\n", commands[i].name, commands[i].summary);
     fputs("\nglobal options:\n"
           "  -q, --quiet    no progress output\n"
+          "  --max-memory SIZE\n"
+          "                 refuse models, batches and images whose declared sizes\n"
+          "                 need more memory than SIZE (e.g. 2GiB; default: half\n"
+          "                 the physical RAM)\n"
           "  -h, --help     show this help\n"
           "  -V, --version  show the version\n\n"
           "'csmpq <command> --help' describes a command; see csmpq(1).\n", fp);
@@ -46,11 +54,26 @@ int main(int argc, char **argv)
     int i, rc;
     size_t c;
 
+    csq_limit_set_memory(csq_limit_default_memory());
+
     for (i = 1; i < argc && argv[i][0] == '-'; i++) {
         const char *a = argv[i];
 
         if (strcmp(a, "-q") == 0 || strcmp(a, "--quiet") == 0)
             cli_global.quiet = 1;
+        else if (strcmp(a, "--max-memory") == 0 || strncmp(a, "--max-memory=", 13) == 0) {
+            const char *v = a[12] == '=' ? a + 13 : argv[++i];
+            double bytes;
+            if (!v) {
+                fprintf(stderr, "csmpq: option '--max-memory' needs a value\n");
+                return EXIT_USAGE;
+            }
+            if (csq_units_parse_size("--max-memory", v, &bytes) != 0) {
+                fprintf(stderr, "csmpq: %s\n", csq_errmsg());
+                return EXIT_USAGE;
+            }
+            csq_limit_set_memory(bytes >= (double)SIZE_MAX ? SIZE_MAX : (size_t)bytes);
+        }
         else if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
             usage(stdout);
             return EXIT_OK;

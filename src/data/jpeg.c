@@ -4,6 +4,7 @@
 #include "config.h"
 
 #include <setjmp.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +14,7 @@
 
 #include "data/jpeg.h"
 #include "util/err.h"
+#include "util/limits.h"
 
 /* Error manager first, so libjpeg's pointer to it is a pointer to us; the
  * pixel buffer lives here so longjmp cannot clobber it. */
@@ -70,6 +72,14 @@ int csq_jpeg_decode(struct csq_image *img, const unsigned char *buf, size_t len,
         cx.code = CSQ_EUNSUPPORTED;
         snprintf(cx.why, sizeof cx.why, "%ux%u pixels is over the limit of %zu",
                  (unsigned)ci.image_width, (unsigned)ci.image_height, max_pixels);
+        longjmp(cx.jb, 1);
+    }
+    if ((uint64_t)ci.image_width * ci.image_height * (ci.num_components == 1 ? 1 : 3)
+        > csq_limit_memory()) {
+        cx.code = CSQ_ENOMEM;
+        snprintf(cx.why, sizeof cx.why, "%ux%u pixels need more than the --max-memory "
+                 "limit of %.1f MiB", (unsigned)ci.image_width, (unsigned)ci.image_height,
+                 csq_limit_memory() / 1048576.0);
         longjmp(cx.jb, 1);
     }
     if (ci.jpeg_color_space == JCS_CMYK || ci.jpeg_color_space == JCS_YCCK) {

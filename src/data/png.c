@@ -4,12 +4,14 @@
 #include "config.h"
 
 #include <png.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "data/png.h"
 #include "util/err.h"
+#include "util/limits.h"
 
 /* Everything the error handler and the cleanup need, kept out of locals so
  * nothing is clobbered by libpng's longjmp. */
@@ -86,6 +88,12 @@ int csq_png_decode(struct csq_image *img, const unsigned char *buf, size_t len,
         cx.code = CSQ_EUNSUPPORTED;
         snprintf(cx.why, sizeof cx.why, "%ux%u pixels is over the limit of %zu",
                  (unsigned)w, (unsigned)h, max_pixels);
+        png_longjmp(png, 1);
+    }
+    if ((uint64_t)w * h * (ctype & PNG_COLOR_MASK_COLOR ? 3 : 1) > csq_limit_memory()) {
+        cx.code = CSQ_ENOMEM;
+        snprintf(cx.why, sizeof cx.why, "%ux%u pixels need more than the --max-memory "
+                 "limit of %.1f MiB", (unsigned)w, (unsigned)h, csq_limit_memory() / 1048576.0);
         png_longjmp(png, 1);
     }
     if (depth == 16)

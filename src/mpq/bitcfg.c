@@ -6,7 +6,9 @@
  */
 #include "config.h"
 
+#include <errno.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -35,11 +37,17 @@ void csq_bitcfg_totals(const struct csq_bitcfg *c, int64_t *size_bits, int64_t *
     int64_t s = 0, b = 0, p = 0;
     int l;
 
+    /* Readers bound params and macs by 9e15 and widths by 16, so one
+     * layer's terms fit; sums of many such layers saturate instead of
+     * overflowing. */
     for (l = 0; l < c->nlayers; l++) {
         const struct csq_bitcfg_layer *y = &c->layers[l];
-        s += y->params * y->wbits;
-        b += y->macs * y->wbits * y->abits;
-        p += y->params;
+        if (__builtin_add_overflow(s, y->params * y->wbits, &s))
+            s = INT64_MAX;
+        if (__builtin_add_overflow(b, y->macs * y->wbits * y->abits, &b))
+            b = INT64_MAX;
+        if (__builtin_add_overflow(p, y->params, &p))
+            p = INT64_MAX;
     }
     *size_bits = s;
     *bops = b;
@@ -580,8 +588,9 @@ static int parse_i64(const char *s, int64_t *v)
 
     if (!*s || !((*s >= '0' && *s <= '9') || *s == '-'))
         return -1;
+    errno = 0;
     x = strtoll(s, &e, 10);
-    if (*e)
+    if (*e || errno)
         return -1;
     *v = x;
     return 0;
@@ -664,6 +673,9 @@ static int read_tsv(const char *path, char *text, struct csq_bitcfg *c)
             if (y->params < 0 || y->macs < 0)
                 return csq_fail(CSQ_EFORMAT, "bitcfg: '%s' line %d: negative params or macs",
                                 path, ln);
+            if (y->params > (int64_t)9e15 || y->macs > (int64_t)9e15)
+                return csq_fail(CSQ_EFORMAT, "bitcfg: '%s' line %d: params or macs over 9e15",
+                                path, ln);
             y->wbits = (int)wb;
             y->abits = (int)ab;
             if (nf == 7 && *f[6] && (rc = dup_opt(f[6], &y->node)) != 0)
@@ -675,12 +687,42 @@ static int read_tsv(const char *path, char *text, struct csq_bitcfg *c)
     return CSQ_OK;
 }
 
+static int by_name(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* Sorted, not pairwise: a config of a million layers must not take a
+ * million squared comparisons. */
+static int check_unique(const char *path, const struct csq_bitcfg *c)
+{
+    const char **names;
+    int l, n = 0, rc = CSQ_OK;
+
+    if (c->nlayers < 2)
+        return CSQ_OK;
+    names = csq_mem_array((size_t)c->nlayers, sizeof *names);
+    if (!names)
+        return CSQ_ENOMEM;
+    for (l = 0; l < c->nlayers; l++)
+        if (c->layers[l].name)
+            names[n++] = c->layers[l].name;
+    qsort(names, (size_t)n, sizeof *names, by_name);
+    for (l = 1; l < n; l++)
+        if (strcmp(names[l - 1], names[l]) == 0) {
+            rc = csq_fail(CSQ_EFORMAT, "bitcfg: '%s': layer '%s' listed twice", path, names[l]);
+            break;
+        }
+    free(names);
+    return rc;
+}
+
 int csq_bitcfg_read(const char *path, struct csq_bitcfg **out)
 {
     unsigned char *buf;
     size_t len, i;
     struct csq_bitcfg *c;
-    int rc, l, k;
+    int rc;
 
     *out = NULL;
     if ((rc = csq_file_read(path, &buf, &len)) != 0)
@@ -700,13 +742,8 @@ int csq_bitcfg_read(const char *path, struct csq_bitcfg **out)
     else
         rc = read_tsv(path, (char *)buf, c);
     free(buf);
-    for (l = 0; rc == 0 && l < c->nlayers; l++)
-        for (k = 0; k < l && c->layers[l].name; k++)
-            if (c->layers[k].name && strcmp(c->layers[k].name, c->layers[l].name) == 0) {
-                rc = csq_fail(CSQ_EFORMAT, "bitcfg: '%s': layer '%s' listed twice", path,
-                              c->layers[l].name);
-                break;
-            }
+    if (rc == 0)
+        rc = check_unique(path, c);
     if (rc == 0 && c->nlayers == 0)
         rc = csq_fail(CSQ_EFORMAT, "bitcfg: '%s': no layers", path);
     if (rc != 0) {

@@ -73,6 +73,8 @@ int csq_scores_find(const struct csq_scores *t, const char *layer)
     return -1;
 }
 
+#define CSQ_SCORES_MAX_COUNT ((int64_t)9000000000000000)
+
 static int parse_count(const char *s, int64_t *v)
 {
     char *e;
@@ -132,10 +134,68 @@ static int comment(struct csq_scores *t, char *line)
     return CSQ_OK;
 }
 
-static int parse(const char *path, char *text, struct csq_scores *t)
+/* Row names seen so far, hashed: a table of a million rows must not take
+ * a million squared comparisons.  slot[] holds row index + 1, 0 = free. */
+struct nameset {
+    int *slot;
+    size_t cap;     /* power of two, or 0 */
+};
+
+static size_t name_hash(const char *s)
+{
+    size_t h = 2166136261u;     /* FNV-1a */
+
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 16777619u;
+    return h;
+}
+
+static int nameset_has(const struct nameset *h, const struct csq_scores *t, const char *name)
+{
+    size_t i;
+
+    if (!h->cap)
+        return 0;
+    for (i = name_hash(name) & (h->cap - 1); h->slot[i]; i = (i + 1) & (h->cap - 1))
+        if (strcmp(t->rows[h->slot[i] - 1].layer, name) == 0)
+            return 1;
+    return 0;
+}
+
+/* Add row t->n - 1, growing the table to keep it at most half full. */
+static int nameset_add(struct nameset *h, const struct csq_scores *t)
+{
+    size_t i;
+    int r;
+
+    if ((size_t)t->n * 2 > h->cap) {
+        struct nameset g = {NULL, h->cap ? h->cap * 2 : 128};
+        g.slot = csq_mem_zarray(g.cap, sizeof *g.slot);
+        if (!g.slot)
+            return CSQ_ENOMEM;
+        free(h->slot);
+        *h = g;
+        for (r = 0; r < t->n - 1; r++) {
+            for (i = name_hash(t->rows[r].layer) & (h->cap - 1); h->slot[i];
+                 i = (i + 1) & (h->cap - 1))
+                ;
+            h->slot[i] = r + 1;
+        }
+    }
+    for (i = name_hash(t->rows[t->n - 1].layer) & (h->cap - 1); h->slot[i];
+         i = (i + 1) & (h->cap - 1))
+        ;
+    h->slot[i] = t->n;
+    return CSQ_OK;
+}
+
+static int parse_rows(const char *path, char *text, struct csq_scores *t, struct nameset *seen)
 {
     char *line, *next, *f[5];
     int ln = 0, have_header = 0, cap = 0, rc, k;
+    /* Totals stay under 9e15, so the allocator's sums of params or macs
+     * times widths (at most 16 x 16) cannot overflow int64. */
+    int64_t psum = 0, msum = 0;
 
     for (line = text; line && *line; line = next) {
         struct csq_scores_row *r;
@@ -189,6 +249,11 @@ static int parse(const char *path, char *text, struct csq_scores *t)
         if (p < 0 || m < 0)
             return csq_fail(CSQ_EFORMAT, "scores: '%s' line %d: negative params or macs", path,
                             ln);
+        if (p > CSQ_SCORES_MAX_COUNT - psum || m > CSQ_SCORES_MAX_COUNT - msum)
+            return csq_fail(CSQ_EFORMAT, "scores: '%s' line %d: params or macs add up to "
+                            "more than 9e15", path, ln);
+        psum += p;
+        msum += m;
         s = strtod(f[4], &e);
         if (e == f[4] || *e)
             return csq_fail(CSQ_EFORMAT, "scores: '%s' line %d: score '%s' is not a number",
@@ -196,7 +261,7 @@ static int parse(const char *path, char *text, struct csq_scores *t)
         if (!isfinite(s))
             return csq_fail(CSQ_EFORMAT, "scores: '%s' line %d: score '%s' is not finite", path,
                             ln, f[4]);
-        if (csq_scores_find(t, f[0]) >= 0)
+        if (nameset_has(seen, t, f[0]))
             return csq_fail(CSQ_EFORMAT, "scores: '%s' line %d: layer '%s' appears twice", path,
                             ln, f[0]);
         if (t->n == cap) {
@@ -213,7 +278,8 @@ static int parse(const char *path, char *text, struct csq_scores *t)
         r->params = p;
         r->macs = m;
         r->score = s;
-        if ((rc = set_str(&r->layer, f[0])) != 0 || (rc = set_str(&r->op, f[1])) != 0)
+        if ((rc = set_str(&r->layer, f[0])) != 0 || (rc = set_str(&r->op, f[1])) != 0 ||
+            (rc = nameset_add(seen, t)) != 0)
             return rc;
     }
     if (!have_header)
@@ -223,6 +289,15 @@ static int parse(const char *path, char *text, struct csq_scores *t)
         return csq_fail(CSQ_EFORMAT, "scores: '%s' line %d: the table has no layers", path,
                         ln);
     return CSQ_OK;
+}
+
+static int parse(const char *path, char *text, struct csq_scores *t)
+{
+    struct nameset seen = {NULL, 0};
+    int rc = parse_rows(path, text, t, &seen);
+
+    free(seen.slot);
+    return rc;
 }
 
 int csq_scores_read(const char *path, struct csq_scores **out)

@@ -12,6 +12,7 @@
 #include "nn/engine.h"
 #include "nn/ops.h"
 #include "util/err.h"
+#include "util/limits.h"
 #include "util/mem.h"
 
 #define ALIGN 64
@@ -298,6 +299,12 @@ static int prepare(struct csq_engine *e, const struct csq_tensor *inputs)
         return rc;
     if ((rc = plan(e)) != 0)
         return rc;
+    if (e->plan.arena_bytes + e->plan.scratch_floats * sizeof(float) > csq_limit_memory())
+        return csq_fail(CSQ_ENOMEM, "'%s': batch %lld needs %.1f MiB of activations, over the "
+                        "--max-memory limit of %.1f MiB (try a smaller --batch)", g->path,
+                        (long long)(inputs[0].rank ? inputs[0].dims[0] : 1),
+                        (e->plan.arena_bytes + e->plan.scratch_floats * sizeof(float))
+                        / 1048576.0, csq_limit_memory() / 1048576.0);
     if (e->plan.arena_bytes > e->arena_cap) {
         csq_mem_afree(e->arena);
         e->arena_cap = 0;

@@ -15,6 +15,7 @@
 #include "onnx/onnx.pb-c.h"
 #include "util/err.h"
 #include "util/file.h"
+#include "util/limits.h"
 #include "util/mem.h"
 
 /* The operator set versions this code was checked against (DESIGN §4). */
@@ -65,6 +66,7 @@ struct loader {
     struct csq_graph *g;
     struct names nm;
     int capvals;
+    uint64_t weight_bytes;  /* initializers and constants converted so far */
 };
 
 static int add_value(struct loader *L, const char *name, int kind, int *out)
@@ -120,7 +122,7 @@ static int dims_numel(const char *file, const char *what, const int64_t *dims,
  * refused, since no supported operator reads it.
  */
 static int convert_tensor(const char *file, const Onnx__TensorProto *tp,
-                          struct csq_tensor *t)
+                          struct csq_tensor *t, uint64_t *used)
 {
     const char *nm = tp->name && *tp->name ? tp->name : "(unnamed)";
     int64_t numel = 0, i;
@@ -165,6 +167,13 @@ static int convert_tensor(const char *file, const Onnx__TensorProto *tp,
         return csq_fail(CSQ_EFORMAT, "'%s': tensor '%s' has %zu values, its dims need %lld",
                         file, nm, have, (long long)numel);
     }
+    /* *used sums the model's weights so far: refuse before allocating the
+     * copy that would cross the memory limit. */
+    *used += (uint64_t)numel * csq_dtype_size(t->dtype);
+    if (*used > csq_limit_memory())
+        return csq_fail(CSQ_ENOMEM, "'%s': model needs at least %.2f MiB for its weights, over "
+                        "the --max-memory limit of %.2f MiB", file, *used / 1048576.0,
+                        csq_limit_memory() / 1048576.0);
     t->data = csq_mem_array((size_t)(numel ? numel : 1), csq_dtype_size(t->dtype));
     if (!t->data)
         return CSQ_ENOMEM;
@@ -231,7 +240,7 @@ static int convert_attr(struct loader *L, const char *node, const Onnx__Attribut
         if (!ap->t)
             return csq_fail(CSQ_EFORMAT, "'%s': node '%s': attribute '%s' has no tensor",
                             L->file, node, a->name);
-        return convert_tensor(L->file, ap->t, &a->t);
+        return convert_tensor(L->file, ap->t, &a->t, &L->weight_bytes);
     case CSQ_ATTR_FLOATS:
         a->n = ap->n_floats;
         a->floats = csq_mem_array(a->n ? a->n : 1, sizeof(float));
@@ -264,7 +273,8 @@ static int convert_attr(struct loader *L, const char *node, const Onnx__Attribut
 static int load_constant(struct loader *L, const Onnx__NodeProto *np)
 {
     const Onnx__AttributeProto *ap = np->n_attribute == 1 ? np->attribute[0] : NULL;
-    const char *nm = np->name && *np->name ? np->name : np->output[0];
+    const char *nm = np->name && *np->name ? np->name
+                     : np->n_output > 0 && np->output[0] ? np->output[0] : "";
     struct csq_tensor t;
     int rc, v;
     size_t i;
@@ -274,7 +284,7 @@ static int load_constant(struct loader *L, const Onnx__NodeProto *np)
         return csq_fail(CSQ_EFORMAT, "'%s': Constant node '%s' needs exactly one attribute",
                         L->file, nm);
     if (strcmp(ap->name, "value") == 0 && ap->t) {
-        if ((rc = convert_tensor(L->file, ap->t, &t)) != 0)
+        if ((rc = convert_tensor(L->file, ap->t, &t, &L->weight_bytes)) != 0)
             return rc;
     } else if (strcmp(ap->name, "value_float") == 0 || strcmp(ap->name, "value_int") == 0) {
         int isf = ap->name[6] == 'f';
@@ -337,7 +347,7 @@ static int load_initializers(struct loader *L, const Onnx__GraphProto *gp)
         if (names_find(&L->nm, L->g, tp->name) >= 0)
             return csq_fail(CSQ_EFORMAT, "'%s': initializer '%s' is defined twice",
                             L->file, tp->name);
-        if ((rc = convert_tensor(L->file, tp, &t)) != 0)
+        if ((rc = convert_tensor(L->file, tp, &t, &L->weight_bytes)) != 0)
             return rc;
         if ((rc = add_value(L, tp->name, CSQ_VAL_INIT, &v)) != 0) {
             free(t.data);
@@ -677,6 +687,7 @@ int csq_onnx_read_tensor(const char *path, struct csq_tensor *t, char **name,
     unsigned char *buf;
     size_t len;
     Onnx__TensorProto *tp;
+    uint64_t used = 0;
     int rc;
 
     memset(t, 0, sizeof *t);
@@ -690,7 +701,7 @@ int csq_onnx_read_tensor(const char *path, struct csq_tensor *t, char **name,
         return csq_fail(CSQ_EFORMAT, "'%s': not a serialized ONNX tensor", path);
     if (file_dtype)
         *file_dtype = tp->has_data_type ? tp->data_type : 0;
-    rc = convert_tensor(path, tp, t);
+    rc = convert_tensor(path, tp, t, &used);
     if (rc == CSQ_OK && name) {
         *name = csq_mem_strdup(tp->name ? tp->name : "");
         if (!*name) {

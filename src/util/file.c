@@ -31,6 +31,11 @@ int csq_file_read(const char *path, unsigned char **out, size_t *len)
         fclose(fp);
         return csq_fail(CSQ_EIO, "cannot read '%s': is a directory", path);
     }
+    /* A device such as /dev/zero never ends; pipes and FIFOs do. */
+    if (!is_stdin && fstat(fileno(fp), &st) == 0 && (S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode))) {
+        fclose(fp);
+        return csq_fail(CSQ_EIO, "cannot read '%s': not a regular file", path);
+    }
     for (;;) {
         if (cap - n < 65536) {
             cap = cap ? cap * 2 : 65536;

@@ -70,7 +70,7 @@ done
 huge_msg=$("$CSMPQ" eval -m data/models/fmnist_resnet.onnx "$TMP/huge" 2>&1)
 echo "$huge_msg" | grep -q "pixels"
 ok $? "over-large image refused before decoding ($huge_msg)"
-"$CSMPQ" eval -m data/models/fmnist_resnet.onnx "$TMP/huge" --max-pixels 100000000000 >/dev/null 2>"$TMP/err"
+"$CSMPQ" --max-memory 1TiB eval -m data/models/fmnist_resnet.onnx "$TMP/huge" --max-pixels 100000000000 >/dev/null 2>"$TMP/err"
 [ $? -ne 0 ] && ! grep -q "pixels" "$TMP/err"
 ok $? "--max-pixels lifts the limit (the image then fails on its missing data)"
 
