@@ -175,7 +175,7 @@ void csq_tfidf_pool(const float *y, int64_t n, int64_t c, int64_t hw, float *out
             const float *p = y + (i * c + j) * hw;
             double s = 0;
             for (k = 0; k < hw; k++)
-                s += p[k] > 0 ? p[k] : 0;
+                s += p[k] < 0 ? 0 : p[k];   /* a NaN must reach the caller */
             out[i * c + j] = (float)(s / (double)hw);
         }
 }

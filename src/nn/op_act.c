@@ -53,7 +53,7 @@ int csq_op_relu_infer(struct csq_kargs *a)
 
 int csq_op_relu_run(struct csq_kargs *a)
 {
-    MAP_F32(v > 0.0f ? v : 0.0f);
+    MAP_F32(v < 0.0f ? 0.0f : v);   /* NaN stays NaN, as in numpy and torch */
     return 0;
 }
 

@@ -69,7 +69,7 @@ static void relu_block(float *y, int64_t rows, int64_t cols, int64_t ld)
         float *yr = y + r * ld;
 #pragma omp simd
         for (i = 0; i < cols; i++)
-            yr[i] = yr[i] > 0.0f ? yr[i] : 0.0f;
+            yr[i] = yr[i] < 0.0f ? 0.0f : yr[i];   /* NaN stays NaN */
     }
 }
 

@@ -204,7 +204,7 @@ static int binary_run(struct csq_kargs *a, int op)
             /* a fused Relu (csq_graph_fuse), while the chunk is in cache */
             if (a->node->fused_relu)
                 for (i = 0; i < n; i++)
-                    oo[i] = oo[i] > 0.0f ? oo[i] : 0.0f;
+                    oo[i] = oo[i] < 0.0f ? 0.0f : oo[i];
         } else
             run_i64(op, (int64_t *)o->data + oi * inner + c0,
                     (const int64_t *)x->data + ox, (const int64_t *)y->data + oy, n, sx, sy);
