@@ -568,11 +568,6 @@ static int bind_nodes(struct csq_graph *g)
         if (n->nin > 64 || n->nout > 64)
             return csq_fail(CSQ_EUNSUPPORTED, "'%s': node '%s' has more than 64 inputs "
                             "or outputs", g->path, csq_node_label(g, i, label, sizeof label));
-        /* Every supported operator's first output is required; kernels
-         * write out[0] without checking. */
-        if (n->nout < 1 || n->out[0] < 0)
-            return csq_fail(CSQ_EFORMAT, "'%s': node '%s' has no output", g->path,
-                            csq_node_label(g, i, label, sizeof label));
         memset(&a, 0, sizeof a);
         a.node = n;
         a.name = csq_node_label(g, i, label, sizeof label);
