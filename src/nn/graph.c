@@ -597,11 +597,6 @@ static int bind_nodes(struct csq_graph *g)
 
         if (n->dead)
             continue;
-        /* Every supported operator's first output is required; kernels
-         * write out[0] without checking. */
-        if (n->nout < 1 || n->out[0] < 0)
-            return csq_fail(CSQ_EFORMAT, "'%s': node '%s' has no output", g->path,
-                            csq_node_label(g, i, kb.label, sizeof kb.label));
         csq_ops_args(g, i, &a, &kb);
         for (j = 0; j < n->nin; j++)
             if (n->in[j] >= 0 && !is_const(&g->vals[n->in[j]]))

@@ -452,6 +452,10 @@ static int load_nodes(struct loader *L, const Onnx__GraphProto *gp)
             return csq_fail(CSQ_EUNSUPPORTED, "'%s': node '%s': operator '%s' (opset %lld) "
                             "is not supported", L->file, label, np->op_type,
                             (long long)g->opset);
+        /* Every supported operator's first output is required, and
+         * kernels write out[0] without checking. */
+        if (np->n_output < 1 || !np->output[0] || !*np->output[0])
+            return csq_fail(CSQ_EFORMAT, "'%s': node '%s' has no output", L->file, label);
         /* Before opset 7, Add / Sub / Mul / Div / Gemm broadcast only with
          * broadcast=1, aligning B at `axis`; without an axis that is the
          * numpy rule our kernels follow, with one it is not. */
