@@ -16,6 +16,7 @@
 #include "mpq/units.h"
 #include "util/err.h"
 #include "util/file.h"
+#include "util/json.h"
 #include "util/mem.h"
 
 int csq_bitcfg_parse_format(const char *s, enum csq_bitcfg_format *fmt)
@@ -56,28 +57,13 @@ void csq_bitcfg_totals(const struct csq_bitcfg *c, int64_t *size_bits, int64_t *
 
 /* --- writing --- */
 
+/* A JSON string, or null for a missing one. */
 static void json_str(FILE *fp, const char *s)
 {
-    const unsigned char *p = (const unsigned char *)(s ? s : "");
-
-    if (!s) {
+    if (s)
+        csq_json_string(fp, s);
+    else
         fputs("null", fp);
-        return;
-    }
-    putc('"', fp);
-    for (; *p; p++) {
-        if (*p == '"' || *p == '\\')
-            fprintf(fp, "\\%c", *p);
-        else if (*p == '\n')
-            fputs("\\n", fp);
-        else if (*p == '\t')
-            fputs("\\t", fp);
-        else if (*p < 0x20)
-            fprintf(fp, "\\u%04x", *p);
-        else
-            putc(*p, fp);
-    }
-    putc('"', fp);
 }
 
 static int check_tsv_field(const char *what, const char *s)
