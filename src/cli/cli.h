@@ -78,6 +78,5 @@ struct csq_graph;
 struct csq_scores;
 int cli_score_model(struct cli_input *in, const struct cli_scoreopt *so, const char *model,
                     const struct csq_graph *g, struct csq_scores *t);
-void cli_scores_release(struct csq_scores *t);
 
 #endif

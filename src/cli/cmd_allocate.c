@@ -68,7 +68,7 @@ static int plan_and_write(struct cli_budget *b, const struct csq_scores *t,
         if (rc != 0 && scores_out && strcmp(scores_out, "-") != 0)
             unlink(scores_out);
     }
-    csq_plan_release(&cfg);
+    csq_bitcfg_release(&cfg);
     return rc;
 }
 
@@ -170,7 +170,7 @@ out:
     rc = cli_fail("analyze", rc);
 done:
     free(nodes);
-    cli_scores_release(&t);
+    csq_scores_release(&t);
     cli_input_release(&in);
     cli_budget_release(&b);
     csq_graph_free(g);

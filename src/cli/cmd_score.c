@@ -37,20 +37,6 @@ static const struct cli_opt options[] = {
     { 0, NULL, 0, NULL, NULL }
 };
 
-void cli_scores_release(struct csq_scores *t)
-{
-    int i;
-
-    for (i = 0; t->rows && i < t->n; i++) {
-        free(t->rows[i].layer);
-        free(t->rows[i].op);
-    }
-    free(t->rows);
-    free(t->model);
-    free(t->sha256);
-    free(t->docs);
-    memset(t, 0, sizeof *t);
-}
 
 int cli_score_model(struct cli_input *in, const struct cli_scoreopt *so, const char *model,
                     const struct csq_graph *g, struct csq_scores *t)
@@ -117,7 +103,7 @@ int cli_score_model(struct cli_input *in, const struct cli_scoreopt *so, const c
     }
 out:
     if (rc != CSQ_OK)
-        cli_scores_release(t);
+        csq_scores_release(t);
     free(s);
     csq_engine_free(e);
     return rc;
@@ -164,7 +150,7 @@ int cmd_score(int argc, char **argv)
     if ((rc = csq_onnx_load(model, &g)) == 0 &&
         (rc = cli_score_model(&in, &so, model, g, &t)) == 0)
         rc = csq_scores_write(&t, out);
-    cli_scores_release(&t);
+    csq_scores_release(&t);
     cli_input_release(&in);
     csq_graph_free(g);
     return cli_fail("score", rc);

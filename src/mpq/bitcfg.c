@@ -740,13 +740,11 @@ int csq_bitcfg_read(const char *path, struct csq_bitcfg **out)
     return CSQ_OK;
 }
 
-void csq_bitcfg_free(struct csq_bitcfg *c)
+void csq_bitcfg_release(struct csq_bitcfg *c)
 {
     int l;
 
-    if (!c)
-        return;
-    for (l = 0; l < c->nlayers; l++) {
+    for (l = 0; c->layers && l < c->nlayers; l++) {
         free(c->layers[l].name);
         free(c->layers[l].node);
     }
@@ -755,5 +753,13 @@ void csq_bitcfg_free(struct csq_bitcfg *c)
     free(c->sha256);
     free(c->budget);
     free(c->solver);
+    memset(c, 0, sizeof *c);
+}
+
+void csq_bitcfg_free(struct csq_bitcfg *c)
+{
+    if (!c)
+        return;
+    csq_bitcfg_release(c);
     free(c);
 }

@@ -47,6 +47,9 @@ int csq_bitcfg_write(const struct csq_bitcfg *c, const char *path, enum csq_bitc
 /* tsv or json, told apart by the first non-blank byte ('{' or '[' = json). */
 int csq_bitcfg_read(const char *path, struct csq_bitcfg **out);
 void csq_bitcfg_free(struct csq_bitcfg *c);
+/* Free what a caller-owned struct points to (every pointer must be owned)
+ * and zero it. */
+void csq_bitcfg_release(struct csq_bitcfg *c);
 
 /* Achieved totals as written in the header: size in bits, BOPs, and the
  * params-weighted mean weight width. */

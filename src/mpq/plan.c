@@ -173,22 +173,6 @@ out:
     free(tie);
     free(names);
     if (rc != CSQ_OK)
-        csq_plan_release(out);
+        csq_bitcfg_release(out);
     return rc;
-}
-
-void csq_plan_release(struct csq_bitcfg *c)
-{
-    int i;
-
-    for (i = 0; c->layers && i < c->nlayers; i++) {
-        free(c->layers[i].name);
-        free(c->layers[i].node);
-    }
-    free(c->layers);
-    free(c->model);
-    free(c->sha256);
-    free(c->budget);
-    free(c->solver);
-    memset(c, 0, sizeof *c);
 }

@@ -5,7 +5,7 @@
  * with the per-layer widths, the budget text and the solver's verdict.
  *
  * The request is borrowed; *out is filled with memory the caller frees
- * with csq_plan_release().  CSQ_EINFEASIBLE names the smallest size and
+ * with csq_bitcfg_release().  CSQ_EINFEASIBLE names the smallest size and
  * BOPs the candidates, pins and ties allow.
  */
 #ifndef CSQ_PLAN_H
@@ -37,6 +37,5 @@ struct csq_plan_request {
 /* Fill out from t under r.  out->model / sha256 come from the table. */
 int csq_plan_solve(const struct csq_scores *t, const struct csq_plan_request *r,
                    struct csq_bitcfg *out);
-void csq_plan_release(struct csq_bitcfg *c);
 
 #endif

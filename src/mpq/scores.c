@@ -329,13 +329,11 @@ int csq_scores_read(const char *path, struct csq_scores **out)
     return CSQ_OK;
 }
 
-void csq_scores_free(struct csq_scores *t)
+void csq_scores_release(struct csq_scores *t)
 {
     int i;
 
-    if (!t)
-        return;
-    for (i = 0; i < t->n; i++) {
+    for (i = 0; t->rows && i < t->n; i++) {
         free(t->rows[i].layer);
         free(t->rows[i].op);
     }
@@ -343,5 +341,13 @@ void csq_scores_free(struct csq_scores *t)
     free(t->model);
     free(t->sha256);
     free(t->docs);
+    memset(t, 0, sizeof *t);
+}
+
+void csq_scores_free(struct csq_scores *t)
+{
+    if (!t)
+        return;
+    csq_scores_release(t);
     free(t);
 }

@@ -41,6 +41,8 @@ struct csq_scores {
 int csq_scores_write(const struct csq_scores *t, const char *path);
 int csq_scores_read(const char *path, struct csq_scores **out);
 void csq_scores_free(struct csq_scores *t);
+/* Free what a caller-owned table points to (all owned) and zero it. */
+void csq_scores_release(struct csq_scores *t);
 /* Index of the row named layer, or -1. */
 int csq_scores_find(const struct csq_scores *t, const char *layer);
 
