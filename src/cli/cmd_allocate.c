@@ -143,14 +143,8 @@ int cmd_analyze(int argc, char **argv)
     }
     if (rc >= 0)
         goto done;
-    if (!model) {
-        rc = cli_usage_error("analyze", "no model given (-m MODEL)");
+    if ((rc = cli_input_check(&in, model)) != 0)
         goto done;
-    }
-    if (!in.dir && !in.list) {
-        rc = cli_usage_error("analyze", "no images given (an image folder or --list FILE)");
-        goto done;
-    }
     if (!b.have_budget) {
         rc = cli_usage_error("analyze", "no budget given (--size, --bops or --avg-bits)");
         goto done;

@@ -283,10 +283,8 @@ int cmd_eval(int argc, char **argv)
             return EXIT_USAGE;
         }
     }
-    if (!model)
-        return cli_usage_error("eval", "no model given (-m MODEL)");
-    if (!in.dir && !in.list)
-        return cli_usage_error("eval", "no images given (an image folder or --list FILE)");
+    if (cli_input_check(&in, model) != 0)
+        return EXIT_USAGE;
     if (bitcfg && wall)
         return cli_usage_error("eval", "give -b BITCFG or --wbits-all, not both");
     if ((abits_opt || calib) && !bitcfg && !wall)

@@ -143,10 +143,8 @@ int cmd_score(int argc, char **argv)
             return EXIT_USAGE;
         }
     }
-    if (!model)
-        return cli_usage_error("score", "no model given (-m MODEL)");
-    if (!in.dir && !in.list)
-        return cli_usage_error("score", "no images given (an image folder or --list FILE)");
+    if (cli_input_check(&in, model) != 0)
+        return EXIT_USAGE;
     if ((rc = csq_onnx_load(model, &g)) == 0 &&
         (rc = cli_score_model(&in, &so, model, g, &t)) == 0)
         rc = csq_scores_write(&t, out);

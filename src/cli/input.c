@@ -80,6 +80,15 @@ int cli_input_arg(struct cli_input *in, const char *arg)
     return 0;
 }
 
+int cli_input_check(const struct cli_input *in, const char *model)
+{
+    if (!model)
+        return cli_usage_error(in->cmd, "no model given (-m MODEL)");
+    if (!in->dir && !in->list)
+        return cli_usage_error(in->cmd, "no images given (an image folder or --list FILE)");
+    return 0;
+}
+
 static void warn(void *ctx, const char *msg)
 {
     const struct cli_input *in = ctx;

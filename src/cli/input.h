@@ -56,6 +56,9 @@ void cli_input_init(struct cli_input *in, const char *cmd);
 int cli_input_option(struct cli_input *in, int id, const char *arg);
 /* A positional argument: the image folder. -1 after a usage message. */
 int cli_input_arg(struct cli_input *in, const char *arg);
+/* The model and the images every image command needs: 0, or EXIT_USAGE
+ * after printing what is missing. */
+int cli_input_check(const struct cli_input *in, const char *model);
 /* Scan the dataset (need_labels: classes required) and resolve the
  * preprocessing for g; a library status. */
 int cli_input_scan(struct cli_input *in, const struct csq_graph *g, int need_labels);
