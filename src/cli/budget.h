@@ -54,6 +54,5 @@ int cli_budget_option(struct cli_budget *b, int id, const char *arg);
 void cli_budget_release(struct cli_budget *b);
 void cli_scoreopt_init(struct cli_scoreopt *s);
 int cli_scoreopt_option(struct cli_scoreopt *s, const char *cmd, int id, const char *arg);
-/* Exit status for a library status, printing its message. */
 
 #endif

@@ -69,8 +69,7 @@ static int after_batch(void *user, const struct csq_batch *b, const struct csq_t
     return CSQ_OK;
 }
 
-static int write_predictions(const char *path, const struct csq_dataset *ds, const int *pred,
-                             int noutputs)
+static int write_predictions(const char *path, const struct csq_dataset *ds, const int *pred)
 {
     struct csq_out o;
     size_t i;
@@ -93,7 +92,6 @@ static int write_predictions(const char *path, const struct csq_dataset *ds, con
         }
         fprintf(o.fp, "%s\t%s\t%s\n", ds->paths[i], lab, pr);
     }
-    (void)noutputs;
     return csq_out_commit(&o);
 }
 
@@ -342,7 +340,7 @@ int cmd_eval(int argc, char **argv)
             goto out;
     }
     if (predictions &&
-        (rc = write_predictions(predictions, &in.ds, quant ? qr.st.pred : fp.st.pred, 0)) != 0)
+        (rc = write_predictions(predictions, &in.ds, quant ? qr.st.pred : fp.st.pred)) != 0)
         goto out;
     if (json) {
         fputs("{\"model\": ", stdout);

@@ -86,6 +86,8 @@ int cli_input_check(const struct cli_input *in, const char *model)
         return cli_usage_error(in->cmd, "no model given (-m MODEL)");
     if (!in->dir && !in->list)
         return cli_usage_error(in->cmd, "no images given (an image folder or --list FILE)");
+    if (in->dir && in->list)
+        return cli_usage_error(in->cmd, "give an image folder or --list, not both");
     return 0;
 }
 
@@ -101,10 +103,6 @@ int cli_input_scan(struct cli_input *in, const struct csq_graph *g, int need_lab
     struct csq_dataset_opts o;
     int rc;
 
-    if (!in->dir && !in->list)
-        return csq_fail(CSQ_EUSAGE, "no images given (an image folder or --list FILE)");
-    if (in->dir && in->list)
-        return csq_fail(CSQ_EUSAGE, "give an image folder or --list, not both");
     csq_dataset_opts_init(&o);
     o.need_labels = need_labels;
     o.labels_file = in->labels;

@@ -81,6 +81,23 @@ static void *worker(void *arg)
     return NULL;
 }
 
+/* Everything the loader allocated; its threads must be gone. */
+static void free_memory(struct csq_loader *ld)
+{
+    size_t i;
+
+    if (ld->slots)
+        for (i = 0; i < ld->nslot; i++)
+            free(ld->slots[i].data);
+    free(ld->slots);
+    free(ld->data);
+    free(ld->labels);
+    free(ld->paths);
+    free(ld->index);
+    free(ld->th);
+    free(ld);
+}
+
 int csq_loader_open(struct csq_loader **out, const struct csq_dataset *ds,
                     const struct csq_image_prep *p, const struct csq_loader_opts *o)
 {
@@ -133,16 +150,7 @@ int csq_loader_open(struct csq_loader **out, const struct csq_dataset *ds,
     *out = ld;
     return CSQ_OK;
 nomem:
-    if (ld->slots)
-        for (i = 0; i < ld->nslot; i++)
-            free(ld->slots[i].data);
-    free(ld->slots);
-    free(ld->data);
-    free(ld->labels);
-    free(ld->paths);
-    free(ld->index);
-    free(ld->th);
-    free(ld);
+    free_memory(ld);
     return CSQ_ENOMEM;
 }
 
@@ -209,7 +217,6 @@ size_t csq_loader_skipped(const struct csq_loader *ld)
 
 void csq_loader_close(struct csq_loader *ld)
 {
-    size_t i;
     int t;
 
     if (!ld)
@@ -223,13 +230,5 @@ void csq_loader_close(struct csq_loader *ld)
     pthread_mutex_destroy(&ld->mu);
     pthread_cond_destroy(&ld->cv_work);
     pthread_cond_destroy(&ld->cv_done);
-    for (i = 0; i < ld->nslot; i++)
-        free(ld->slots[i].data);
-    free(ld->slots);
-    free(ld->data);
-    free(ld->labels);
-    free(ld->paths);
-    free(ld->index);
-    free(ld->th);
-    free(ld);
+    free_memory(ld);
 }

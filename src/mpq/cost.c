@@ -41,23 +41,3 @@ void csq_cost_totals(const struct csq_graph *g, int64_t *params, int64_t *macs)
         *macs += c.macs;
     }
 }
-
-double csq_cost_size_bits(const int64_t *params, const int *wbits, int n)
-{
-    double s = 0;
-    int i;
-
-    for (i = 0; i < n; i++)
-        s += (double)params[i] * wbits[i];
-    return s;
-}
-
-double csq_cost_bops(const int64_t *macs, const int *wbits, int abits, int n)
-{
-    double s = 0;
-    int i;
-
-    for (i = 0; i < n; i++)
-        s += (double)macs[i] * wbits[i] * abits;
-    return s;
-}

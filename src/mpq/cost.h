@@ -23,9 +23,5 @@ struct csq_cost {
 void csq_cost_layer(const struct csq_graph *g, int l, struct csq_cost *c);
 /* Sums over all layers. */
 void csq_cost_totals(const struct csq_graph *g, int64_t *params, int64_t *macs);
-/* sum params[i] * wbits[i] over n layers, in bits (double: exact to 2^53). */
-double csq_cost_size_bits(const int64_t *params, const int *wbits, int n);
-/* sum macs[i] * wbits[i] * abits over n layers. */
-double csq_cost_bops(const int64_t *macs, const int *wbits, int abits, int n);
 
 #endif

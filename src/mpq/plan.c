@@ -13,24 +13,24 @@
 #include "util/err.h"
 #include "util/mem.h"
 
+/* Row of layer name, or -1 after recording a usage error naming opt. */
 static int find_layer(const struct csq_scores *t, const char *name, const char *opt)
 {
     int i = csq_scores_find(t, name);
 
     if (i < 0)
-        return -csq_fail(CSQ_EUSAGE, "%s: no layer named '%s' (see csmpq info or the score "
-                         "table)", opt, name) - 1;
+        csq_fail(CSQ_EUSAGE, "%s: no layer named '%s' (see csmpq info or the score table)",
+                 opt, name);
     return i;
 }
 
 /* "size<=4.50MiB bops<=60G" for the header. */
-static char *budget_text(const struct csq_plan_request *r, double size_bits)
+static char *budget_text(const struct csq_plan_request *r)
 {
     char buf[256], a[32];
     size_t k = 0;
 
     buf[0] = '\0';
-    (void)size_bits;
     if (r->avg_bits > 0)
         k += (size_t)snprintf(buf + k, sizeof buf - k, "mean_wbits<=%g", r->avg_bits);
     if (r->size_bytes > 0)
@@ -90,7 +90,7 @@ int csq_plan_solve(const struct csq_scores *t, const struct csq_plan_request *r,
     /* Explicit pins come after --pin-first-last, so they win. */
     for (j = 0; j < r->npins; j++) {
         if ((i = find_layer(t, r->pin_names[j], "--pin")) < 0) {
-            rc = -i - 1;
+            rc = CSQ_EUSAGE;
             goto out;
         }
         pin[i] = r->pin_bits[j];
@@ -99,7 +99,7 @@ int csq_plan_solve(const struct csq_scores *t, const struct csq_plan_request *r,
         int k;
         for (k = 0; k < r->tie_counts[j]; k++) {
             if ((i = find_layer(t, r->tie_names[j][k], "--tie")) < 0) {
-                rc = -i - 1;
+                rc = CSQ_EUSAGE;
                 goto out;
             }
             if (tie[i] >= 0 && tie[i] != j) {
@@ -155,7 +155,7 @@ int csq_plan_solve(const struct csq_scores *t, const struct csq_plan_request *r,
     }
     out->model = t->model ? csq_mem_strdup(t->model) : NULL;
     out->sha256 = t->sha256 ? csq_mem_strdup(t->sha256) : NULL;
-    out->budget = budget_text(r, size_bits);
+    out->budget = budget_text(r);
     if (r->relax)
         snprintf(solver, sizeof solver, "continuous LP rounded down (relaxed objective %.6g, "
                  "rounded %.6g)", res.relaxed_objective, res.objective);

@@ -128,15 +128,9 @@ static void swap_weights(struct csq_qsim *q, int in)
     }
 }
 
-struct observe {
-    struct csq_qsim *q;
-    int *layer_of_value;        /* first layer reading the value */
-};
-
 static int observe_tap(void *user, int value, const struct csq_tensor *t)
 {
-    struct observe *o = user;
-    struct csq_qsim *q = o->q;
+    struct csq_qsim *q = user;
     int64_t n = csq_tensor_numel(t);
     int l, rc;
 
@@ -153,12 +147,9 @@ static int observe_tap(void *user, int value, const struct csq_tensor *t)
 int csq_qsim_calibrate(struct csq_qsim *q, struct csq_engine *e, struct csq_loader *ld,
                        void (*progress)(void *pu, size_t done), void *pu)
 {
-    struct observe o;
     struct csq_feed f;
     int l, k, rc = CSQ_OK, seen;
 
-    o.q = q;
-    o.layer_of_value = NULL;
     swap_weights(q, 1);
     /* One tap per distinct input value. */
     for (l = 0; l < q->g->nlayers && rc == CSQ_OK; l++) {
@@ -168,7 +159,7 @@ int csq_qsim_calibrate(struct csq_qsim *q, struct csq_engine *e, struct csq_load
             if (q->l[k].cal && q->g->layers[k].input == q->g->layers[l].input)
                 seen = 1;
         if (!seen)
-            rc = csq_engine_tap(e, q->g->layers[l].input, observe_tap, &o);
+            rc = csq_engine_tap(e, q->g->layers[l].input, observe_tap, q);
     }
     if (rc == CSQ_OK) {
         memset(&f, 0, sizeof f);
