@@ -19,27 +19,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define CSQ_MAX_RANK 8
+#include "nn/tensor.h"
+
 /* Graph inputs with at most this many elements are shown to shape
  * inference with their data (shape / axes fed as inputs). */
 #define CSQ_SHAPE_INPUT_MAX 64
-
-/* Numbers are ONNX's TensorProto.DataType, so no translation is needed. */
-enum csq_dtype {
-    CSQ_DT_UNDEF = 0,
-    CSQ_DT_FLOAT = 1,
-    CSQ_DT_INT64 = 7,
-    CSQ_DT_BOOL = 9
-};
-
-/* A dense, row-major tensor.  data is NULL for a value only known at run
- * time; dims[] with rank entries, rank 0 is a scalar. */
-struct csq_tensor {
-    int dtype;
-    int rank;
-    int64_t dims[CSQ_MAX_RANK];
-    void *data;
-};
 
 enum csq_value_kind {
     CSQ_VAL_RUNTIME = 0,    /* computed by the engine per batch */
@@ -133,10 +117,6 @@ int csq_graph_find_value(const struct csq_graph *g, const char *name);
 const char *csq_graph_meta(const struct csq_graph *g, const char *key);
 /* A printable node name: the file's name or "<op>_<index>". */
 const char *csq_node_label(const struct csq_graph *g, int node, char *buf, size_t len);
-
-/* Elements of a tensor; -1 if a dim is negative or the count overflows. */
-int64_t csq_tensor_numel(const struct csq_tensor *t);
-size_t csq_dtype_size(int dtype);
 
 /*
  * Passes, run by the loader in this order:

@@ -1,5 +1,5 @@
 /*
- * node: attribute look-ups and tensor size helpers shared by the passes
+ * node: attribute look-ups shared by the passes
  * and the kernels.
  */
 #include "config.h"
@@ -37,29 +37,4 @@ const char *csq_node_string(const struct csq_node *n, const char *name, const ch
     const struct csq_attr *a = csq_node_attr(n, name);
 
     return a && a->type == CSQ_ATTR_STRING ? a->s : def;
-}
-
-int64_t csq_tensor_numel(const struct csq_tensor *t)
-{
-    int64_t p = 1;
-    int i;
-
-    for (i = 0; i < t->rank; i++) {
-        if (t->dims[i] < 0)
-            return -1;
-        if (t->dims[i] != 0 && p > INT64_MAX / t->dims[i])
-            return -1;
-        p *= t->dims[i];
-    }
-    return p;
-}
-
-size_t csq_dtype_size(int dtype)
-{
-    switch (dtype) {
-    case CSQ_DT_FLOAT: return 4;
-    case CSQ_DT_INT64: return 8;
-    case CSQ_DT_BOOL: return 1;
-    default: return 0;
-    }
 }

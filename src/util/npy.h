@@ -6,7 +6,7 @@
 #ifndef CSQ_NPY_H
 #define CSQ_NPY_H
 
-#include "nn/graph.h"
+#include "nn/tensor.h"
 
 /* Read path ("-" = stdin) into *t; the caller frees t->data. */
 int csq_npy_read(const char *path, struct csq_tensor *t);

@@ -1,0 +1,33 @@
+/*
+ * tensor: the dense tensor every module passes around (a view: it never
+ * owns its data; whoever allocated data frees it).
+ */
+#ifndef CSQ_TENSOR_H
+#define CSQ_TENSOR_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define CSQ_MAX_RANK 8
+/* Numbers are ONNX's TensorProto.DataType, so no translation is needed. */
+enum csq_dtype {
+    CSQ_DT_UNDEF = 0,
+    CSQ_DT_FLOAT = 1,
+    CSQ_DT_INT64 = 7,
+    CSQ_DT_BOOL = 9
+};
+
+/* A dense, row-major tensor.  data is NULL for a value only known at run
+ * time; dims[] with rank entries, rank 0 is a scalar. */
+struct csq_tensor {
+    int dtype;
+    int rank;
+    int64_t dims[CSQ_MAX_RANK];
+    void *data;
+};
+
+/* Elements of a tensor; -1 if a dim is negative or the count overflows. */
+int64_t csq_tensor_numel(const struct csq_tensor *t);
+size_t csq_dtype_size(int dtype);
+
+#endif
