@@ -7,10 +7,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli/budget.h"
 #include "cli/cli.h"
-#include "mpq/units.h"
+#include "util/units.h"
 #include "util/err.h"
 
 void cli_budget_init(struct cli_budget *b, const char *cmd)
@@ -120,8 +121,11 @@ int cli_budget_option(struct cli_budget *b, int id, const char *arg)
         r->relax = 1;
         return 1;
     case OPT_FORMAT:
-        if ((rc = csq_bitcfg_parse_format(arg, &b->format)) != 0)
-            return parse_failed(b, rc);
+        if ((rc = csq_bitcfg_parse_format(arg, &b->format)) != 0) {
+            csq_errclear();
+            cli_usage_error(b->cmd, "--format '%s': expected tsv, json or list", arg);
+            return -1;
+        }
         return 1;
     case OPT_OUT:
         b->out = arg;
@@ -176,4 +180,17 @@ int cli_scoreopt_option(struct cli_scoreopt *s, const char *cmd, int id, const c
     default:
         return 0;
     }
+}
+
+int cli_budget_write(const struct cli_budget *b, const struct csq_bitcfg *cfg,
+                     const struct csq_scoretab *t, const char *scores_out)
+{
+    int rc;
+
+    if (scores_out && (rc = csq_scoretab_write(t, scores_out)) != 0)
+        return rc;
+    rc = csq_bitcfg_write(cfg, b->out, b->format);
+    if (rc != 0 && scores_out && strcmp(scores_out, "-") != 0)
+        unlink(scores_out);
+    return rc;
 }

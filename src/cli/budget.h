@@ -52,6 +52,12 @@ void cli_budget_init(struct cli_budget *b, const char *cmd);
 /* 1 handled, 0 not a budget option, -1 usage error printed. */
 int cli_budget_option(struct cli_budget *b, int id, const char *arg);
 void cli_budget_release(struct cli_budget *b);
+/* Write a solved config (and the table t to scores_out when not NULL):
+ * called only after the solve, so a failed run (no assignment fits, an
+ * unwritable file) leaves neither file behind.  A library status. */
+struct csq_scoretab;
+int cli_budget_write(const struct cli_budget *b, const struct csq_bitcfg *cfg,
+                     const struct csq_scoretab *t, const char *scores_out);
 void cli_scoreopt_init(struct cli_scoreopt *s);
 int cli_scoreopt_option(struct cli_scoreopt *s, const char *cmd, int id, const char *arg);
 

@@ -60,6 +60,10 @@ int cli_usage_error(const char *cmd, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 /* Map a library status to an exit code, printing the recorded message. */
 int cli_fail(const char *cmd, int status);
+/* A global option by name ("q", "quiet", "max-memory") with its value:
+ * 0 applied, 1 not a global option, -1 after a usage message (prefixed by
+ * cmd when not NULL). */
+int cli_global_option(const char *cmd, const char *name, const char *value);
 /* Integer option values with range checks; print a usage error on failure. */
 int cli_parse_int(const char *cmd, const char *opt, const char *s,
                   long min, long max, long *out);
@@ -70,13 +74,8 @@ int cmd_eval(int argc, char **argv);
 int cmd_score(int argc, char **argv);
 int cmd_allocate(int argc, char **argv);
 int cmd_analyze(int argc, char **argv);
-
-/* Shared by score and analyze (cmd_score.c). */
-struct cli_input;
-struct cli_scoreopt;
-struct csq_graph;
-struct csq_scores;
-int cli_score_model(struct cli_input *in, const struct cli_scoreopt *so, const char *model,
-                    const struct csq_graph *g, struct csq_scores *t);
+/* Refuse an output path before the work (csq_out_check): 0 or EXIT_ERROR
+ * after printing why; NULL is fine. */
+int cli_check_output(const char *cmd, const char *path);
 
 #endif

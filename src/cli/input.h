@@ -7,9 +7,7 @@
 
 #include <stddef.h>
 
-#include "data/dataset.h"
-#include "data/loader.h"
-#include "data/modelprep.h"
+#include "data/source.h"
 #include "nn/graph.h"
 
 enum {
@@ -33,21 +31,10 @@ enum {
 
 struct cli_input {
     const char *cmd;
-    const char *dir;
-    const char *list;
-    const char *labels;
-    long per_class;
-    int seeded;
-    unsigned long long seed;
-    long batch;
-    long threads;
-    int skip_bad;
-    struct csq_prep_request prep;
-    /* opened by cli_input_open */
-    struct csq_dataset ds;
-    struct csq_image_prep ip;
-    struct csq_loader *loader;
-    int have_ds;
+    struct csq_source_opts o;   /* filled by the options */
+    long threads;               /* -j, 0 = all cores */
+    struct csq_source src;      /* opened by cli_input_open */
+    int opened;
 };
 
 void cli_input_init(struct cli_input *in, const char *cmd);
@@ -56,19 +43,17 @@ void cli_input_init(struct cli_input *in, const char *cmd);
 int cli_input_option(struct cli_input *in, int id, const char *arg);
 /* A positional argument: the image folder. -1 after a usage message. */
 int cli_input_arg(struct cli_input *in, const char *arg);
+/* The end of an image command's option switch: a positional argument is
+ * the image folder, -h ends in success, anything else in a usage error.
+ * -1: go on; otherwise the exit status. */
+int cli_input_rest(struct cli_input *in, int id, const char *arg);
 /* The model and the images every image command needs: 0, or EXIT_USAGE
  * after printing what is missing. */
 int cli_input_check(const struct cli_input *in, const char *model);
-/* Scan the dataset (need_labels: classes required) and resolve the
- * preprocessing for g; a library status. */
-int cli_input_scan(struct cli_input *in, const struct csq_graph *g, int need_labels);
-/* Open a loader over the scanned dataset (may be called again after
- * cli_input_close_loader for a second pass). */
-int cli_input_open_loader(struct cli_input *in);
-void cli_input_close_loader(struct cli_input *in);
+/* Open the source for g (need_labels: classes required); a library status. */
+int cli_input_open(struct cli_input *in, const struct csq_graph *g, int need_labels);
+/* Say how many images a pass skipped (--skip-bad), if any. */
+void cli_input_skipped(const struct cli_input *in, size_t skipped);
 void cli_input_release(struct cli_input *in);
-/* Progress callback for csq_feed (prints only to a terminal, not with -q). */
-void cli_input_progress(void *in, size_t done);
-void cli_input_progress_end(struct cli_input *in);
 
 #endif

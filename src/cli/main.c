@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
-#include "mpq/units.h"
+#include "util/units.h"
 #include "util/err.h"
 #include "util/limits.h"
 
@@ -63,16 +63,12 @@ int main(int argc, char **argv)
             cli_global.quiet = 1;
         else if (strcmp(a, "--max-memory") == 0 || strncmp(a, "--max-memory=", 13) == 0) {
             const char *v = a[12] == '=' ? a + 13 : argv[++i];
-            double bytes;
             if (!v) {
                 fprintf(stderr, "csmpq: option '--max-memory' needs a value\n");
                 return EXIT_USAGE;
             }
-            if (csq_units_parse_size("--max-memory", v, &bytes) != 0) {
-                fprintf(stderr, "csmpq: %s\n", csq_errmsg());
+            if (cli_global_option(NULL, "max-memory", v) != 0)
                 return EXIT_USAGE;
-            }
-            csq_limit_set_memory(bytes >= (double)SIZE_MAX ? SIZE_MAX : (size_t)bytes);
         }
         else if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
             usage(stdout);

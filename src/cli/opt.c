@@ -7,11 +7,16 @@
 #include <errno.h>
 #include <limits.h>
 #include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli/cli.h"
+#include "util/units.h"
 #include "util/err.h"
+#include "util/file.h"
+#include "util/limits.h"
 
 void cli_opt_init(struct cli_parser *p, const char *cmd, const char *usage,
                   const struct cli_opt *opts, int argc, char **argv)
@@ -53,6 +58,56 @@ static const struct cli_opt *find_short(const struct cli_opt *o, int c)
     return NULL;
 }
 
+enum { GOPT_QUIET = 'q', GOPT_MAX_MEMORY = 900 };
+
+/* Accepted before the subcommand and, as users type them, after it too. */
+static const struct cli_opt global_options[] = {
+    { GOPT_QUIET, "quiet", 0, NULL, "no progress output" },
+    { GOPT_MAX_MEMORY, "max-memory", 1, "SIZE", "memory limit (see csmpq --help)" },
+    { 0, NULL, 0, NULL, NULL }
+};
+
+int cli_global_option(const char *cmd, const char *name, const char *value)
+{
+    double bytes;
+
+    if (strcmp(name, "q") == 0 || strcmp(name, "quiet") == 0) {
+        cli_global.quiet = 1;
+        return 0;
+    }
+    if (strcmp(name, "max-memory") == 0) {
+        if (csq_units_parse_size("--max-memory", value, &bytes) != 0) {
+            if (cmd)
+                fprintf(stderr, "csmpq: %s: %s\n", cmd, csq_errmsg());
+            else
+                fprintf(stderr, "csmpq: %s\n", csq_errmsg());
+            csq_errclear();
+            return -1;
+        }
+        csq_limit_set_memory(bytes >= (double)SIZE_MAX ? SIZE_MAX : (size_t)bytes);
+        return 0;
+    }
+    return 1;
+}
+
+/* A global option's value, then on to the next option. */
+static int global(struct cli_parser *p, const struct cli_opt *o, const char *eq)
+{
+    if (o->has_arg) {
+        if (eq)
+            p->optarg = eq + 1;
+        else if (p->index < p->argc)
+            p->optarg = p->argv[p->index++];
+        else {
+            cli_usage_error(p->cmd, "option '--%s' needs a value", o->name);
+            return CLI_OPT_ERROR;
+        }
+    }
+    if (cli_global_option(p->cmd, o->name, p->optarg) != 0)
+        return CLI_OPT_ERROR;
+    return cli_opt_next(p);
+}
+
 int cli_opt_next(struct cli_parser *p)
 {
     const char *s;
@@ -79,6 +134,8 @@ int cli_opt_next(struct cli_parser *p)
         size_t n = eq ? (size_t)(eq - (s + 2)) : strlen(s + 2);
 
         o = find_long(p->opts, s + 2, n);
+        if (!o && (o = find_long(global_options, s + 2, n)) != NULL)
+            return global(p, o, eq);
         if (!o) {
             cli_usage_error(p->cmd, "unknown option '%.*s' (see 'csmpq %s --help')",
                             (int)(n + 2), s, p->cmd);
@@ -101,6 +158,8 @@ int cli_opt_next(struct cli_parser *p)
     }
     /* Short options: one letter, value attached (-j2) or next word. */
     o = (unsigned char)s[1] < 128 ? find_short(p->opts, s[1]) : NULL;
+    if (!o && s[2] == '\0' && (o = find_short(global_options, s[1])) != NULL)
+        return global(p, o, NULL);
     if (!o) {
         cli_usage_error(p->cmd, "unknown option '%s' (see 'csmpq %s --help')", s, p->cmd);
         return CLI_OPT_ERROR;
@@ -140,6 +199,7 @@ void cli_opt_help(const struct cli_parser *p, FILE *fp)
         fprintf(fp, "  %-26s %s\n", left, o->help);
     }
     fprintf(fp, "  %-26s %s\n", "-h, --help", "show this help");
+    fprintf(fp, "  %-26s %s\n", "-q, --max-memory SIZE", "global options, here too (csmpq --help)");
 }
 
 int cli_fail(const char *cmd, int status)
@@ -172,4 +232,9 @@ int cli_parse_int(const char *cmd, const char *opt, const char *s,
     }
     *out = v;
     return 0;
+}
+
+int cli_check_output(const char *cmd, const char *path)
+{
+    return path && csq_out_check(path) != CSQ_OK ? cli_fail(cmd, CSQ_EIO) : 0;
 }

@@ -4,10 +4,8 @@
  *     convert('RGB' | 'L') -> Resize(N) -> CenterCrop(HxW) -> ToTensor -> Normalize
  *
  * Pixels are 8-bit, interleaved (HWC), 1 (gray) or 3 (RGB) channels; alpha
- * is dropped and 16-bit samples keep their high byte.  Decoding picks PNG or
- * JPEG from the content; a known extension (.png, .jpg, .jpeg) that does
- * not match the content is an error naming the file.  The declared size is
- * checked against max_pixels before any pixel memory is allocated.
+ * is dropped and 16-bit samples keep their high byte.  Decoding is
+ * decode.h's job, resizing resample.h's.
  *
  * Ownership: a struct csq_image owns px; csq_image_release() frees it and
  * leaves an empty image.  Output tensors are caller memory.
@@ -42,8 +40,6 @@ struct csq_image_msg {
     char text[512];
 };
 
-enum csq_image_format { CSQ_IMAGE_UNKNOWN = 0, CSQ_IMAGE_PNG, CSQ_IMAGE_JPEG };
-
 struct csq_image_prep {
     int resize;             /* shorter side after resize; 0 = no resize */
     int crop_h, crop_w;     /* center crop; padded with zeros when larger */
@@ -56,24 +52,12 @@ struct csq_image_prep {
  * returns code.  Shared by png.c, jpeg.c and image.c. */
 int csq_image_fail(struct csq_image_msg *m, int code, const char *fmt, ...) CSQ_PRINTF(3, 4);
 
-/* Format from the first bytes (PNG signature, JPEG SOI marker). */
-enum csq_image_format csq_image_sniff(const unsigned char *buf, size_t len);
-
-/* Decode a PNG or JPEG held in memory; name is only used in messages. */
-int csq_image_decode(struct csq_image *img, const unsigned char *buf, size_t len,
-                     const char *name, size_t max_pixels, struct csq_image_msg *m);
-/* Read and decode a file, checking its extension against its content. */
-int csq_image_load(struct csq_image *img, const char *path, size_t max_pixels,
-                   struct csq_image_msg *m);
 void csq_image_release(struct csq_image *img);
+/* Pixel memory for a w x h x c image (old pixels are not freed); 0 or -1. */
+int csq_image_alloc(struct csq_image *img, int w, int h, int c);
 
 /* To 1 channel (PIL convert('L') luma) or 3 (gray replicated); dst is new. */
 int csq_image_convert(struct csq_image *dst, const struct csq_image *src, int channels);
-/* PIL Image.resize(BILINEAR) (antialiased when shrinking); dst is new. */
-int csq_image_resize(struct csq_image *dst, const struct csq_image *src, int w, int h);
-/* torchvision Resize(n) output size: shorter side n, longer int(n*long/short). */
-void csq_image_resize_dims(int w, int h, int n, int *ow, int *oh);
-
 /* crop h x w, resize max(h, w) (DESIGN: the default resize is the crop
  * size), ImageNet mean and std, default max_pixels. */
 void csq_image_prep_init(struct csq_image_prep *p, int channels, int crop_h, int crop_w);
@@ -82,7 +66,7 @@ size_t csq_image_prep_size(const struct csq_image_prep *p);
 /* Preprocess a decoded image into out (CHW float32, csq_image_prep_size floats). */
 int csq_image_preprocess(const struct csq_image *img, const struct csq_image_prep *p,
                          float *out, const char *name, struct csq_image_msg *m);
-/* csq_image_load + csq_image_preprocess. */
+/* csq_decode_file + csq_image_preprocess. */
 int csq_image_load_prep(const char *path, const struct csq_image_prep *p, float *out,
                         struct csq_image_msg *m);
 

@@ -24,6 +24,7 @@ struct slot {
 
 struct csq_loader {
     const struct csq_dataset *ds;
+    size_t n;                   /* images delivered: ds->n, or the limit */
     struct csq_image_prep prep;
     struct csq_loader_opts opt;
     size_t per;                 /* floats per image */
@@ -60,7 +61,7 @@ static void *worker(void *arg)
 
     pthread_mutex_lock(&ld->mu);
     for (;;) {
-        while (!ld->stop && (ld->next_claim >= ld->ds->n
+        while (!ld->stop && (ld->next_claim >= ld->n
                              || ld->next_claim >= ld->next_take + ld->nslot))
             pthread_cond_wait(&ld->cv_work, &ld->mu);
         if (ld->stop)
@@ -102,7 +103,7 @@ int csq_loader_open(struct csq_loader **out, const struct csq_dataset *ds,
                     const struct csq_image_prep *p, const struct csq_loader_opts *o)
 {
     struct csq_loader *ld;
-    size_t i;
+    size_t i, n;
     int nth;
 
     *out = NULL;
@@ -113,14 +114,16 @@ int csq_loader_open(struct csq_loader **out, const struct csq_dataset *ds,
                         p->crop_w);
     nth = o->threads;
     if (nth <= 0) {
-        long n = sysconf(_SC_NPROCESSORS_ONLN);
-        nth = n > 0 ? (int)(n < 64 ? n : 64) : 1;
+        long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+        nth = cpus > 0 ? (int)(cpus < 64 ? cpus : 64) : 1;
     }
-    if ((size_t)nth > ds->n)
-        nth = ds->n ? (int)ds->n : 0;
+    n = o->limit > 0 && o->limit < ds->n ? o->limit : ds->n;
+    if ((size_t)nth > n)
+        nth = n ? (int)n : 0;
     if (!(ld = csq_mem_zarray(1, sizeof *ld)))
         return CSQ_ENOMEM;
     ld->ds = ds;
+    ld->n = n;
     ld->prep = *p;
     ld->opt = *o;
     ld->per = csq_image_prep_size(p);
@@ -156,7 +159,6 @@ nomem:
 
 int csq_loader_next(struct csq_loader *ld, struct csq_batch *b)
 {
-    const struct csq_dataset *ds = ld->ds;
     struct slot *s;
     size_t i;
     int n = 0, rc;
@@ -167,7 +169,7 @@ int csq_loader_next(struct csq_loader *ld, struct csq_batch *b)
     b->w = ld->prep.crop_w;
     if (ld->failed)
         return ld->failed;
-    while (n < ld->opt.batch && ld->next_take < ds->n) {
+    while (n < ld->opt.batch && ld->next_take < ld->n) {
         i = ld->next_take;
         s = &ld->slots[i % ld->nslot];
         pthread_mutex_lock(&ld->mu);
@@ -181,7 +183,7 @@ int csq_loader_next(struct csq_loader *ld, struct csq_batch *b)
             if (s->msg.code)
                 csq_fail(rc, "%s", s->msg.text);
             else
-                csq_fail(rc, "image: '%s': %s", ds->paths[i], csq_strerror(rc));
+                csq_fail(rc, "image: '%s': %s", ld->ds->paths[i], csq_strerror(rc));
             ld->failed = rc;
             return rc;
         }
@@ -191,8 +193,8 @@ int csq_loader_next(struct csq_loader *ld, struct csq_batch *b)
                 ld->opt.warn(ld->opt.warn_ctx, s->msg.text);
         } else {
             memcpy(ld->data + (size_t)n * ld->per, s->data, ld->per * sizeof(float));
-            ld->labels[n] = ds->labels[i];
-            ld->paths[n] = ds->paths[i];
+            ld->labels[n] = ld->ds->labels[i];
+            ld->paths[n] = ld->ds->paths[i];
             ld->index[n] = i;
             n++;
         }
@@ -208,6 +210,11 @@ int csq_loader_next(struct csq_loader *ld, struct csq_batch *b)
     b->paths = ld->paths;
     b->index = ld->index;
     return CSQ_OK;
+}
+
+size_t csq_loader_count(const struct csq_loader *ld)
+{
+    return ld->n;
 }
 
 size_t csq_loader_skipped(const struct csq_loader *ld)

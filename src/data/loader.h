@@ -38,6 +38,7 @@ struct csq_loader_opts {
     int batch;              /* images per batch, >= 1 */
     int threads;            /* decoding threads; 0 = online CPUs */
     int skip_bad;           /* warn and skip bad images instead of failing */
+    size_t limit;           /* deliver only the first limit images; 0 = all */
     void (*warn)(void *ctx, const char *msg);
     void *warn_ctx;
 };
@@ -58,6 +59,8 @@ int csq_loader_open(struct csq_loader **out, const struct csq_dataset *ds,
 /* The next batch; b->n == 0 at the end.  After a failure every later call
  * fails with the same status. */
 int csq_loader_next(struct csq_loader *ld, struct csq_batch *b);
+/* Images the loader delivers at most (the dataset's, or the limit). */
+size_t csq_loader_count(const struct csq_loader *ld);
 /* Images skipped so far (skip_bad). */
 size_t csq_loader_skipped(const struct csq_loader *ld);
 /* Stops the workers and frees everything; NULL is fine. */

@@ -96,7 +96,7 @@ int csq_modelprep_resolve(const struct csq_graph *g, const struct csq_prep_reque
         p->crop_h = req->crop_h;
         p->crop_w = req->crop_w;
     } else if (!m && (h <= 0 || w <= 0)) {
-        return csq_fail(CSQ_EUNSUPPORTED, "'%s': the input size is symbolic; give --crop",
+        return csq_fail(CSQ_EUNSUPPORTED, "'%s': the input size is symbolic; a crop size is needed",
                         g->path);
     }
     p->resize = p->crop_h > p->crop_w ? p->crop_h : p->crop_w;
@@ -117,10 +117,10 @@ int csq_modelprep_resolve(const struct csq_graph *g, const struct csq_prep_reque
         return csq_fail(CSQ_EFORMAT, "'%s': metadata csmpq.std='%s' is not %d positive numbers",
                         g->path, m, c);
     if (req->mean && parse_floats(req->mean, c, p->mean, 0) != 0)
-        return csq_fail(CSQ_EUSAGE, "--mean '%s': give 1 or %d numbers separated by commas",
+        return csq_fail(CSQ_EUSAGE, "mean '%s': give 1 or %d numbers separated by commas",
                         req->mean, c);
     if (req->std && parse_floats(req->std, c, p->std, 1) != 0)
-        return csq_fail(CSQ_EUSAGE, "--std '%s': give 1 or %d positive numbers separated "
+        return csq_fail(CSQ_EUSAGE, "std '%s': give 1 or %d positive numbers separated "
                         "by commas", req->std, c);
     if (req->max_pixels)
         p->max_pixels = req->max_pixels;

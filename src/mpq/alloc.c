@@ -16,7 +16,7 @@
 #include <lp_lib.h>
 
 #include "mpq/alloc.h"
-#include "mpq/units.h"
+#include "util/units.h"
 #include "util/err.h"
 #include "util/mem.h"
 

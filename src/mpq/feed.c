@@ -12,6 +12,7 @@ int csq_feed_run(struct csq_feed *f)
 {
     struct csq_batch b;
     struct csq_tensor x;
+    size_t total = csq_loader_count(f->loader);
     int rc;
 
     f->images = 0;
@@ -31,8 +32,10 @@ int csq_feed_run(struct csq_feed *f)
         if (f->after && (rc = f->after(f->user, &b, csq_engine_output(f->engine, 0))) != 0)
             return rc;
         f->images += (size_t)b.n;
-        if (f->progress)
-            f->progress(f->pu, f->images);
+        csq_progress_report(f->progress, f->what, f->images, total);
     }
+    /* Skipped images never arrive: end the report all the same. */
+    if (rc == CSQ_OK && f->images < total)
+        csq_progress_report(f->progress, f->what, total, total);
     return rc;
 }

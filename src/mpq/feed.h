@@ -13,6 +13,7 @@
 
 #include "data/loader.h"
 #include "nn/engine.h"
+#include "util/progress.h"
 
 struct csq_feed {
     struct csq_engine *engine;
@@ -21,9 +22,9 @@ struct csq_feed {
     int (*before)(void *user, const struct csq_batch *b);
     int (*after)(void *user, const struct csq_batch *b, const struct csq_tensor *logits);
     void *user;
-    /* Optional progress report (images done so far). */
-    void (*progress)(void *pu, size_t done);
-    void *pu;
+    /* Optional progress report, named what. */
+    const struct csq_progress *progress;
+    const char *what;
     size_t images;          /* out: images that went through */
 };
 

@@ -9,14 +9,14 @@
 
 #include "mpq/alloc.h"
 #include "mpq/plan.h"
-#include "mpq/units.h"
+#include "util/units.h"
 #include "util/err.h"
 #include "util/mem.h"
 
 /* Row of layer name, or -1 after recording a usage error naming opt. */
-static int find_layer(const struct csq_scores *t, const char *name, const char *opt)
+static int find_layer(const struct csq_scoretab *t, const char *name, const char *opt)
 {
-    int i = csq_scores_find(t, name);
+    int i = csq_scoretab_find(t, name);
 
     if (i < 0)
         csq_fail(CSQ_EUSAGE, "%s: no layer named '%s' (see csmpq info or the score table)",
@@ -42,7 +42,7 @@ static char *budget_text(const struct csq_plan_request *r)
     return k ? csq_mem_strdup(buf) : NULL;
 }
 
-int csq_plan_solve(const struct csq_scores *t, const struct csq_plan_request *r,
+int csq_plan_solve(const struct csq_scoretab *t, const struct csq_plan_request *r,
                    struct csq_bitcfg *out)
 {
     struct csq_alloc_problem p;

@@ -12,7 +12,7 @@
 #define CSQ_PLAN_H
 
 #include "mpq/bitcfg.h"
-#include "mpq/scores.h"
+#include "mpq/scoretab.h"
 
 struct csq_plan_request {
     double size_bytes;          /* <= 0: no size budget */
@@ -35,7 +35,7 @@ struct csq_plan_request {
 };
 
 /* Fill out from t under r.  out->model / sha256 come from the table. */
-int csq_plan_solve(const struct csq_scores *t, const struct csq_plan_request *r,
+int csq_plan_solve(const struct csq_scoretab *t, const struct csq_plan_request *r,
                    struct csq_bitcfg *out);
 
 #endif

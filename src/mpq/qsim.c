@@ -145,7 +145,7 @@ static int observe_tap(void *user, int value, const struct csq_tensor *t)
 }
 
 int csq_qsim_calibrate(struct csq_qsim *q, struct csq_engine *e, struct csq_loader *ld,
-                       void (*progress)(void *pu, size_t done), void *pu)
+                       const struct csq_progress *progress)
 {
     struct csq_feed f;
     int l, k, rc = CSQ_OK, seen;
@@ -166,7 +166,7 @@ int csq_qsim_calibrate(struct csq_qsim *q, struct csq_engine *e, struct csq_load
         f.engine = e;
         f.loader = ld;
         f.progress = progress;
-        f.pu = pu;
+        f.what = "calibrate";
         rc = csq_feed_run(&f);
     }
     csq_engine_clear_hooks(e);

@@ -23,6 +23,7 @@
 #include "mpq/quant.h"
 #include "nn/engine.h"
 #include "nn/graph.h"
+#include "util/progress.h"
 
 struct csq_qsim;
 
@@ -36,7 +37,7 @@ const struct csq_actq *csq_qsim_actq(const struct csq_qsim *q, int l);
 /* Observe each quantized layer's input over the loader's images, with
  * quantized weights and float activations; then fix the ranges. */
 int csq_qsim_calibrate(struct csq_qsim *q, struct csq_engine *e, struct csq_loader *ld,
-                       void (*progress)(void *pu, size_t done), void *pu);
+                       const struct csq_progress *progress);
 int csq_qsim_attach(struct csq_qsim *q, struct csq_engine *e);
 void csq_qsim_detach(struct csq_qsim *q, struct csq_engine *e);
 void csq_qsim_free(struct csq_qsim *q);

@@ -1,5 +1,5 @@
 /*
- * score: TF-IDF of every layer over a dataset (see score.h).
+ * score: the score pipeline (see score.h).
  */
 #include "config.h"
 
@@ -7,10 +7,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "mpq/bitcfg.h"
+#include "mpq/cost.h"
+#include "mpq/plan.h"
 #include "mpq/feed.h"
 #include "mpq/score.h"
+#include "nn/engine.h"
 #include "util/err.h"
 #include "util/mem.h"
+#include "util/sha256.h"
 
 struct score_state {
     const struct csq_graph *g;
@@ -72,21 +77,21 @@ static int before(void *user, const struct csq_batch *b)
         for (i = 0; i < b->n; i++)
             if (b->labels[i] < 0)
                 return csq_fail(CSQ_EINVAL, "'%s' has no class; class documents need "
-                                "labeled images (or use --docs samples)", b->paths[i]);
+                                "labeled images (sample documents do not)", b->paths[i]);
     return CSQ_OK;
 }
 
-int csq_score_run(const struct csq_graph *g, struct csq_engine *e, struct csq_loader *ld,
-                  const struct csq_score_opts *o, double *scores, size_t *images)
+/* Each layer's score over the loader's images; *images gets how many went
+ * through. */
+static int score_pass(const struct csq_graph *g, struct csq_engine *e, struct csq_loader *ld,
+                      const struct csq_score_request *o, int nclasses, double *scores,
+                      size_t *images)
 {
     struct score_state s;
     struct csq_feed f;
     int l, rc = CSQ_OK;
 
     memset(&s, 0, sizeof s);
-    if (g->nlayers == 0)
-        return csq_fail(CSQ_EUNSUPPORTED, "'%s': no quantizable layer (Conv, or Gemm / "
-                        "MatMul with a constant weight) found", g->path);
     s.g = g;
     s.samples = o->docs == CSQ_TFIDF_SAMPLES;
     s.acc = csq_mem_zarray((size_t)g->nlayers, sizeof *s.acc);
@@ -101,7 +106,7 @@ int csq_score_run(const struct csq_graph *g, struct csq_engine *e, struct csq_lo
         int v = g->nodes[g->layers[l].node].out[0];
         int64_t c, hw;
         channels_of(&g->vals[v].t, &c, &hw);
-        if ((rc = csq_tfidf_new((int)c, o->nclasses, o->docs, &s.acc[l])) != 0)
+        if ((rc = csq_tfidf_new((int)c, nclasses, o->docs, &s.acc[l])) != 0)
             goto out;
         s.layer_of_value[v] = l;
         if ((rc = csq_engine_tap(e, v, tap, &s)) != 0)
@@ -112,12 +117,11 @@ int csq_score_run(const struct csq_graph *g, struct csq_engine *e, struct csq_lo
     f.loader = ld;
     f.before = before;
     f.user = &s;
-    f.progress = o->progress;
-    f.pu = o->pu;
+    f.progress = &o->progress;
+    f.what = "score";
     if ((rc = csq_feed_run(&f)) != 0)
         goto out;
-    if (images)
-        *images = f.images;
+    *images = f.images;
     for (l = 0; l < g->nlayers; l++)
         if ((rc = csq_tfidf_score(s.acc[l], o->coe, &scores[l])) != 0) {
             csq_err_context("layer '%s'", g->layers[l].name);
@@ -131,5 +135,90 @@ out:
     free(s.acc);
     free(s.layer_of_value);
     free(s.pooled);
+    return rc;
+}
+
+static int fill_table(const struct csq_graph *g, const char *model, const char *hex,
+                      const struct csq_score_request *r, int nclasses, size_t images,
+                      const double *s, struct csq_scoretab *t)
+{
+    int l;
+
+    t->model = csq_mem_strdup(model);
+    t->sha256 = csq_mem_strdup(hex);
+    t->docs = csq_mem_strdup(r->docs == CSQ_TFIDF_CLASSES ? "classes" : "samples");
+    t->images = (long)images;
+    t->classes = r->docs == CSQ_TFIDF_CLASSES ? nclasses : -1;
+    t->coe = r->coe;
+    t->rows = csq_mem_zarray((size_t)g->nlayers, sizeof *t->rows);
+    if (!t->model || !t->sha256 || !t->docs || !t->rows)
+        return CSQ_ENOMEM;
+    t->n = g->nlayers;
+    for (l = 0; l < g->nlayers; l++) {
+        struct csq_cost c;
+        csq_cost_layer(g, l, &c);
+        t->rows[l].layer = csq_mem_strdup(g->layers[l].name);
+        t->rows[l].op = csq_mem_strdup(g->nodes[g->layers[l].node].op_type);
+        t->rows[l].params = c.params;
+        t->rows[l].macs = c.macs;
+        t->rows[l].score = s[l];
+        if (!t->rows[l].layer || !t->rows[l].op)
+            return CSQ_ENOMEM;
+    }
+    return CSQ_OK;
+}
+
+int csq_score_model(const struct csq_graph *g, const char *model, const struct csq_source *src,
+                    const struct csq_score_request *r, struct csq_scoretab *out)
+{
+    struct csq_engine *e = NULL;
+    struct csq_loader *ld = NULL;
+    double *s = NULL;
+    size_t images = 0;
+    char hex[65];
+    int rc;
+
+    memset(out, 0, sizeof *out);
+    if (g->nlayers == 0)
+        return csq_fail(CSQ_EUNSUPPORTED, "'%s': no quantizable layer (Conv, or Gemm / "
+                        "MatMul with a constant weight) found", model);
+    if ((rc = csq_sha256_file(model, hex)) != 0)
+        return rc;
+    if (!(s = csq_mem_zarray((size_t)g->nlayers, sizeof *s)))
+        return CSQ_ENOMEM;
+    if ((rc = csq_engine_new((struct csq_graph *)g, &e)) == 0 &&
+        (rc = csq_source_loader(src, 0, &ld)) == 0 &&
+        (rc = score_pass(g, e, ld, r, src->ds.nclass, s, &images)) == 0)
+        rc = fill_table(g, model, hex, r, src->ds.nclass, images, s, out);
+    if (rc != CSQ_OK)
+        csq_scoretab_release(out);
+    csq_loader_close(ld);
+    csq_engine_free(e);
+    free(s);
+    return rc;
+}
+
+int csq_score_analyze(const struct csq_graph *g, const char *model,
+                      const struct csq_source *src, const struct csq_score_request *sr,
+                      const struct csq_plan_request *r, struct csq_scoretab *t,
+                      struct csq_bitcfg *cfg)
+{
+    struct csq_plan_request pr = *r;
+    const char **nodes;
+    int l, rc;
+
+    memset(cfg, 0, sizeof *cfg);
+    if ((rc = csq_score_model(g, model, src, sr, t)) != 0)
+        return rc;
+    if (!(nodes = csq_mem_array((size_t)g->nlayers + 1, sizeof *nodes))) {
+        csq_scoretab_release(t);
+        return CSQ_ENOMEM;
+    }
+    for (l = 0; l < g->nlayers; l++)
+        nodes[l] = g->nodes[g->layers[l].node].name;
+    pr.nodes = nodes;
+    if ((rc = csq_plan_solve(t, &pr, cfg)) != 0)
+        csq_scoretab_release(t);
+    free(nodes);
     return rc;
 }

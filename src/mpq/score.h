@@ -1,34 +1,49 @@
 /*
- * score: the class separability of every quantizable layer of a model,
- * from one forward pass over a dataset (DESIGN.md section 5).  Taps on
- * each layer's output pool relu per channel per image and feed one TF-IDF
- * accumulator per layer; no feature map outlives its batch.
+ * score: the score pipeline.  One forward pass of a model over a source's
+ * images gives every quantizable layer its TF-IDF class separability
+ * (DESIGN.md section 5); with each layer's params and MACs (cost.h) that is
+ * the score table allocate reads.  Taps on each layer's output pool relu
+ * per channel per image and feed one TF-IDF accumulator per layer; no
+ * feature map outlives its batch.
  *
- *     double *s = calloc(g->nlayers, sizeof *s);
- *     struct csq_score_opts o = { .docs = CSQ_TFIDF_CLASSES, .nclasses = ds.nclass };
- *     rc = csq_score_run(g, engine, loader, &o, s);
+ * The graph and source are borrowed; *out is caller storage filled with
+ * memory it releases with csq_scoretab_release (also on failure: then empty).
+ *
+ *     struct csq_score_request r = { .docs = CSQ_TFIDF_CLASSES };
+ *     struct csq_scoretab t;
+ *     if ((rc = csq_score_model(g, "m.onnx", &src, &r, &t)) != 0) return rc;
+ *     csq_scoretab_write(&t, "-");  csq_scoretab_release(&t);
  */
 #ifndef CSQ_SCORE_H
 #define CSQ_SCORE_H
 
 #include <stddef.h>
 
-#include "data/loader.h"
+#include "data/source.h"
+#include "mpq/scoretab.h"
 #include "mpq/tfidf.h"
-#include "nn/engine.h"
 #include "nn/graph.h"
+#include "util/progress.h"
 
-struct csq_score_opts {
+struct csq_score_request {
     enum csq_tfidf_docs docs;
-    int nclasses;                   /* classes mode: label names in the dataset */
-    double coe;                     /* --coe, <= 0: beta = 1 */
-    void (*progress)(void *pu, size_t done);
-    void *pu;
+    double coe;                     /* <= 0: beta = 1 */
+    struct csq_progress progress;
 };
 
-/* scores[g->nlayers] gets each layer's score; *images (may be NULL) the
- * number of images that went through. */
-int csq_score_run(const struct csq_graph *g, struct csq_engine *e, struct csq_loader *ld,
-                  const struct csq_score_opts *o, double *scores, size_t *images);
+/* model is the file g was loaded from (its sha256 goes into the table). */
+int csq_score_model(const struct csq_graph *g, const char *model, const struct csq_source *src,
+                    const struct csq_score_request *r, struct csq_scoretab *out);
+
+/* The analyze pipeline: csq_score_model, then the integer program of
+ * plan.h under r (its node names filled from g) on the table.  *t and *cfg
+ * are caller storage, released with csq_scoretab_release /
+ * csq_bitcfg_release (both empty after a failure). */
+struct csq_plan_request;
+struct csq_bitcfg;
+int csq_score_analyze(const struct csq_graph *g, const char *model,
+                      const struct csq_source *src, const struct csq_score_request *sr,
+                      const struct csq_plan_request *r, struct csq_scoretab *t,
+                      struct csq_bitcfg *cfg);
 
 #endif

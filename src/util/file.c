@@ -68,6 +68,22 @@ int csq_file_read(const char *path, unsigned char **out, size_t *len)
     return CSQ_OK;
 }
 
+int csq_file_read_text(const char *what, const char *path, char **buf, size_t *len)
+{
+    unsigned char *b;
+    int rc;
+
+    *buf = NULL;
+    if ((rc = csq_file_read(path, &b, len)) != 0)
+        return rc;
+    if (memchr(b, '\0', *len)) {
+        free(b);
+        return csq_fail(CSQ_EFORMAT, "%s: '%s': binary file", what, path);
+    }
+    *buf = (char *)b;
+    return CSQ_OK;
+}
+
 int csq_out_open(struct csq_out *o, const char *path)
 {
     int fd;
@@ -152,4 +168,19 @@ void csq_out_abort(struct csq_out *o)
     }
     o->fp = NULL;
     o->path = o->tmp = NULL;
+}
+
+int csq_out_check(const char *path)
+{
+    struct csq_out o;
+    struct stat st;
+    int rc;
+
+    if (strcmp(path, "-") == 0)
+        return CSQ_OK;
+    if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
+        return csq_fail(CSQ_EIO, "cannot write '%s': %s", path, strerror(EISDIR));
+    if ((rc = csq_out_open(&o, path)) == CSQ_OK)
+        csq_out_abort(&o);
+    return rc;
 }

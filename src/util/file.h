@@ -21,6 +21,10 @@
  * A NUL is appended after the data so text parsers may use it. */
 int csq_file_read(const char *path, unsigned char **buf, size_t *len);
 
+/* csq_file_read for a text format: a NUL byte is refused as "WHAT:
+ * 'PATH': binary file". */
+int csq_file_read_text(const char *what, const char *path, char **buf, size_t *len);
+
 struct csq_out {
     FILE *fp;
     char *path;     /* final name, NULL for stdout */
@@ -32,5 +36,9 @@ int csq_out_open(struct csq_out *o, const char *path);
 int csq_out_commit(struct csq_out *o);
 /* Close and remove the temporary file. */
 void csq_out_abort(struct csq_out *o);
+/* Whether path could be written now (its folder exists and is writable,
+ * it is not a folder), with csq_out_open's message, so commands refuse a
+ * bad output before their long work.  Leaves nothing behind. */
+int csq_out_check(const char *path);
 
 #endif

@@ -41,6 +41,31 @@ ok $? "--list gives the same top-1"
 $PY -c "import json,sys; d=json.load(open(sys.argv[1])); sys.exit(0 if d['images']==100 else 1)" "$TMP/pc.json"
 ok $? "--per-class 10 evaluates 100 images"
 
+# A folder with 2 of the model's 10 classes: without --labels folder k is
+# output k (7-sneaker would score as output 1), so eval warns once; with
+# the model's class list as --labels the mapping is right and no warning.
+ls data/fmnist/val >"$TMP/labels"
+rm -rf "$TMP/sub" && mkdir -p "$TMP/sub"
+cp -r data/fmnist/val/0-tshirt data/fmnist/val/7-sneaker "$TMP/sub/"
+"$CSMPQ" eval -m data/models/fmnist_resnet.onnx "$TMP/sub" --json >"$TMP/sub.json" 2>"$TMP/err"
+[ $? -eq 0 ] && [ "$(grep -c 'warning: .* has 2 classes but the model has 10 outputs' "$TMP/err")" -eq 1 ]
+ok $? "2 of 10 classes without --labels: one warning"
+"$CSMPQ" eval -m data/models/fmnist_resnet.onnx "$TMP/sub" --labels "$TMP/labels" --json \
+    >"$TMP/sub-l.json" 2>"$TMP/err"
+[ $? -eq 0 ] && [ ! -s "$TMP/err" ] &&
+    $PY -c "import json,sys; d=json.load(open(sys.argv[1])); sys.exit(0 if d['fp32']['top1']>0.8 else 1)" "$TMP/sub-l.json"
+ok $? "the same folder with --labels: no warning, top-1 as on the full set ($(cat "$TMP/sub-l.json"))"
+
+# Global options after the subcommand, as users type them.
+"$CSMPQ" eval -q -m data/models/fmnist_resnet.onnx "$TMP/sub" --labels "$TMP/labels" --json \
+    --max-memory 4GiB >"$TMP/q.json"
+sed 's/"images_per_s": [0-9.]*//' "$TMP/q.json" >"$TMP/q1"
+sed 's/"images_per_s": [0-9.]*//' "$TMP/sub-l.json" >"$TMP/q2"
+[ -s "$TMP/q1" ] && cmp -s "$TMP/q1" "$TMP/q2"
+ok $? "-q and --max-memory accepted after 'eval'"
+expect_error 2 "max-memory" "bad --max-memory after the subcommand is a usage error" -- \
+    "$CSMPQ" eval --max-memory lots -m data/models/fmnist_resnet.onnx "$TMP/sub"
+
 # Bad images: one line naming the file and exit 1, or with --skip-bad a
 # warning each and a count at the end.
 I=$top_srcdir/tests/fixtures/images
@@ -59,8 +84,8 @@ for case in "zero-byte:$I/empty.png:x.png:x.png" "truncated-png:$I/trunc.png:x.p
     name=${case%%:*}; rest=${case#*:}; src=${rest%%:*}; rest=${rest#*:}; tgt=${rest%%:*}
     mk "$name" "$src" "$tgt"
     expect_error 1 "1-trouser/$tgt" "$name: one line naming the file, exit 1" -- \
-        "$CSMPQ" eval -m data/models/fmnist_resnet.onnx "$TMP/$name"
-    "$CSMPQ" eval -m data/models/fmnist_resnet.onnx "$TMP/$name" --skip-bad --json \
+        "$CSMPQ" eval -m data/models/fmnist_resnet.onnx "$TMP/$name" --labels "$TMP/labels"
+    "$CSMPQ" eval -m data/models/fmnist_resnet.onnx "$TMP/$name" --labels "$TMP/labels" --skip-bad --json \
         >"$TMP/out" 2>"$TMP/err"
     st=$?
     [ $st -eq 0 ] && grep -q "warning: .*1-trouser/$tgt" "$TMP/err" &&

@@ -108,4 +108,17 @@ for m in fmnist_resnet fmnist_mobilenet; do
     ok $? "$m: score | allocate --avg-bits 3 gives analyze's bit config"
 done
 
+# Output paths are checked before the long pass: with an image that would
+# fail the pass, the error is about the output, not the image.
+rm -rf "$TMP/badimg" && mkdir -p "$TMP/badimg/a" "$TMP/badimg/b"
+cp $(ls data/fmnist/calib/0-tshirt/*.png | head -n 2) "$TMP/badimg/a/"
+cp $(ls data/fmnist/calib/1-trouser/*.png | head -n 2) "$TMP/badimg/b/"
+: >"$TMP/badimg/b/zz-empty.png"
+for cmd in "analyze --avg-bits 3 -o /nonexistent/x.tsv" "analyze --avg-bits 3 --scores-out /nonexistent/s.tsv" \
+           "score -o /nonexistent/x.tsv" "eval --predictions /nonexistent/p.tsv"; do
+    # shellcheck disable=SC2086
+    expect_error 1 "cannot write '/nonexistent/" "${cmd%% *}: a bad output path is refused before the images are read" -- \
+        "$CSMPQ" ${cmd%% *} -m data/models/fmnist_resnet.onnx "$TMP/badimg" ${cmd#* }
+done
+
 done_testing

@@ -1,17 +1,17 @@
-/* fuzz-scores: bytes as a score table file (csq_scores_read). */
+/* fuzz-scores: bytes as a score table file (csq_scoretab_read). */
 #include "fuzz-file.h"
 
-#include "mpq/scores.h"
+#include "mpq/scoretab.h"
 #include "util/err.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    struct csq_scores *t = NULL;
+    struct csq_scoretab *t = NULL;
 
-    if (csq_scores_read(fuzz_file(data, size), &t) == 0) {
+    if (csq_scoretab_read(fuzz_file(data, size), &t) == 0) {
         if (t->n > 0)
-            (void)csq_scores_find(t, t->rows[t->n - 1].layer);
-        csq_scores_free(t);
+            (void)csq_scoretab_find(t, t->rows[t->n - 1].layer);
+        csq_scoretab_free(t);
     }
     csq_errclear();
     return 0;

@@ -17,8 +17,8 @@
 #include "data/jpeg.h"
 #include "data/png.h"
 #include "mpq/bitcfg.h"
-#include "mpq/scores.h"
-#include "mpq/units.h"
+#include "mpq/scoretab.h"
+#include "util/units.h"
 #include "nn/graph.h"
 #include "onnx/onnx.h"
 #include "tap.h"
@@ -101,9 +101,9 @@ static int run_one(const char *harness, const char *path)
     int rc;
 
     if (strcmp(harness, "fuzz-scores") == 0) {
-        struct csq_scores *t;
-        if ((rc = csq_scores_read(path, &t)) == 0)
-            csq_scores_free(t);
+        struct csq_scoretab *t;
+        if ((rc = csq_scoretab_read(path, &t)) == 0)
+            csq_scoretab_free(t);
         return rc;
     }
     if (strcmp(harness, "fuzz-bitcfg") == 0) {

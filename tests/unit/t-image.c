@@ -6,7 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "data/decode.h"
 #include "data/image.h"
+#include "data/resample.h"
 #include "fixture.h"
 #include "tap.h"
 #include "util/err.h"
@@ -19,7 +21,7 @@ static char *img_path(const char *name)
     return strdup(fx_path(rel));
 }
 
-/* csq_image_load picks the decoder from the content. */
+/* csq_decode_file picks the decoder from the content. */
 static void load_decode(char **f, int nf, void *ctx)
 {
     char *path = img_path(f[1]), rel[256];
@@ -32,7 +34,7 @@ static void load_decode(char **f, int nf, void *ctx)
     (void)ctx;
     snprintf(rel, sizeof rel, "images/%s", f[6]);
     gold = fx_read(rel, &glen);
-    if (is_int(csq_image_load(&img, path, 0, NULL), 0, "load %s", f[1])
+    if (is_int(csq_decode_file(&img, path, 0, NULL), 0, "load %s", f[1])
         && ok(glen == (size_t)img.w * img.h * img.c, "%s: size", f[1])) {
         for (i = 0; i < glen; i++) {
             d = abs(img.px[i] - gold[i]);
@@ -62,7 +64,7 @@ static void load_bad(char **f, int nf, void *ctx)
 
     (void)nf;
     (void)ctx;
-    is_int(csq_image_load(&img, path, 0, NULL), status_of(f[2]), "%s fails (%s)", f[1], f[3]);
+    is_int(csq_decode_file(&img, path, 0, NULL), status_of(f[2]), "%s fails (%s)", f[1], f[3]);
     ok(strstr(csq_errmsg(), path) != NULL, "%s: message names the file: %s", f[1],
        csq_errmsg());
     ok(img.px == NULL, "%s: no pixels", f[1]);
@@ -83,15 +85,15 @@ static void resize_golden(char **f, int nf, void *ctx)
     (void)ctx;
     snprintf(rel, sizeof rel, "images/%s", f[7]);
     gold = fx_read(rel, &glen);
-    if (csq_image_load(&src, path, 0, NULL) != 0 || csq_image_convert(&conv, &src, c) != 0) {
+    if (csq_decode_file(&src, path, 0, NULL) != 0 || csq_image_convert(&conv, &src, c) != 0) {
         ok(0, "%s: load %s", f[1], csq_errmsg());
         free(path);
         free(gold);
         return;
     }
-    csq_image_resize_dims(conv.w, conv.h, w < h ? w : h, &rw, &rh);
+    csq_resample_dims(conv.w, conv.h, w < h ? w : h, &rw, &rh);
     is_int(rw * 10000 + rh, w * 10000 + h, "%s: torchvision size %dx%d", f[1], w, h);
-    if (is_int(csq_image_resize(&out, &conv, w, h), 0, "%s: resize", f[1])
+    if (is_int(csq_resample_image(&out, &conv, w, h), 0, "%s: resize", f[1])
         && glen == (size_t)w * h * c) {
         for (i = 0; i < glen; i++) {
             d = abs(out.px[i] - gold[i]);
@@ -175,19 +177,19 @@ static void hand_cases(void)
     /* shrink 4 -> 2: support 2, weights (.75 .75 .25)/1.75 and (.25 .75 .75)/1.75:
      * 125/1.75 = 71.4, 366.25/1.75 = 209.3 */
     src = (struct csq_image){4, 1, 1, row4};
-    is_int(csq_image_resize(&out, &src, 2, 1), 0, "resize 4 -> 2");
+    is_int(csq_resample_image(&out, &src, 2, 1), 0, "resize 4 -> 2");
     ok(out.px[0] == 71 && out.px[1] == 209, "antialiased shrink: %d %d", out.px[0], out.px[1]);
     csq_image_release(&out);
     /* grow 2 -> 4: centres 0.25 .75 1.25 1.75 -> 0, 50, 150, 200 */
     src = (struct csq_image){2, 1, 1, row2};
-    is_int(csq_image_resize(&out, &src, 4, 1), 0, "resize 2 -> 4");
+    is_int(csq_resample_image(&out, &src, 4, 1), 0, "resize 2 -> 4");
     ok(out.px[0] == 0 && out.px[1] == 50 && out.px[2] == 150 && out.px[3] == 200,
        "bilinear grow: %d %d %d %d", out.px[0], out.px[1], out.px[2], out.px[3]);
     csq_image_release(&out);
 
-    csq_image_resize_dims(500, 375, 256, &w, &h);
+    csq_resample_dims(500, 375, 256, &w, &h);
     ok(w == 341 && h == 256, "Resize(256) of 500x375 is 341x256 (%dx%d)", w, h);
-    csq_image_resize_dims(375, 500, 256, &w, &h);
+    csq_resample_dims(375, 500, 256, &w, &h);
     ok(w == 256 && h == 341, "portrait: 256x341 (%dx%d)", w, h);
 
     /* crop 4x4 of a 2x2 gray image pads one pixel each side with zeros,
@@ -241,7 +243,7 @@ static int tv_offset(int size, int crop)
 }
 
 /* csq_image_preprocess resizes only the window the crop keeps; it must give
- * bit for bit what the full csq_image_resize (checked against PIL above)
+ * bit for bit what the full csq_resample_image (checked against PIL above)
  * gives once cropped and normalized. */
 static void window_vs_full(void)
 {
@@ -255,7 +257,7 @@ static void window_vs_full(void)
     for (ni = 0; ni < sizeof names / sizeof *names; ni++) {
         char *path = img_path(names[ni]);
         struct csq_image src, conv, full;
-        if (!is_int(csq_image_load(&src, path, 0, NULL), 0, "load %s", names[ni])) {
+        if (!is_int(csq_decode_file(&src, path, 0, NULL), 0, "load %s", names[ni])) {
             free(path);
             continue;
         }
@@ -266,8 +268,8 @@ static void window_vs_full(void)
                 base = &conv;
             }
             for (si = 0; si < sizeof sizes / sizeof *sizes; si++) {
-                csq_image_resize_dims(base->w, base->h, sizes[si], &rw, &rh);
-                if (csq_image_resize(&full, base, rw, rh) != 0) {
+                csq_resample_dims(base->w, base->h, sizes[si], &rw, &rh);
+                if (csq_resample_image(&full, base, rw, rh) != 0) {
                     bad++;
                     continue;
                 }
@@ -326,16 +328,16 @@ static void one_pass_compose(void)
     for (ni = 0; ni < sizeof names / sizeof *names; ni++) {
         char *path = img_path(names[ni]);
         struct csq_image src, a, b, both;
-        if (!is_int(csq_image_load(&src, path, 0, NULL), 0, "load %s", names[ni])) {
+        if (!is_int(csq_decode_file(&src, path, 0, NULL), 0, "load %s", names[ni])) {
             free(path);
             continue;
         }
         for (di = 0; di < sizeof dims / sizeof *dims; di++) {
             int w = dims[di][0], h = dims[di][1];
             cases++;
-            if (csq_image_resize(&a, &src, w, src.h) != 0
-                || csq_image_resize(&b, &a, w, h) != 0
-                || csq_image_resize(&both, &src, w, h) != 0
+            if (csq_resample_image(&a, &src, w, src.h) != 0
+                || csq_resample_image(&b, &a, w, h) != 0
+                || csq_resample_image(&both, &src, w, h) != 0
                 || memcmp(b.px, both.px, (size_t)w * h * src.c) != 0)
                 bad++;
             csq_image_release(&a);
@@ -365,25 +367,25 @@ int main(void)
 
     /* extension versus content */
     path = img_path("png-named.jpg");
-    csq_image_load(&img, path, 0, NULL);
+    csq_decode_file(&img, path, 0, NULL);
     ok(strstr(csq_errmsg(), "PNG content") != NULL, "mismatch says what the content is: %s",
        csq_errmsg());
     csq_errclear();
     free(path);
     path = img_path("no-such-file.png");
-    is_int(csq_image_load(&img, path, 0, NULL), CSQ_EIO, "missing file is an I/O error");
+    is_int(csq_decode_file(&img, path, 0, NULL), CSQ_EIO, "missing file is an I/O error");
     ok(strstr(csq_errmsg(), "no-such-file.png") != NULL, "names it: %s", csq_errmsg());
     csq_errclear();
     free(path);
     /* per-call message slot leaves the shared one alone */
     path = img_path("trunc.jpg");
     memset(&m, 0, sizeof m);
-    is_int(csq_image_load(&img, path, 0, &m), CSQ_EFORMAT, "message to a caller slot");
+    is_int(csq_decode_file(&img, path, 0, &m), CSQ_EFORMAT, "message to a caller slot");
     ok(strstr(m.text, "trunc.jpg") && strcmp(csq_errmsg(), "") == 0, "slot: %s", m.text);
     free(path);
     /* max pixels through load */
     path = img_path("rgb8.png");
-    is_int(csq_image_load(&img, path, 1000, NULL), CSQ_EUNSUPPORTED, "max_pixels 1000");
+    is_int(csq_decode_file(&img, path, 1000, NULL), CSQ_EUNSUPPORTED, "max_pixels 1000");
     csq_errclear();
     free(path);
     return tap_done();

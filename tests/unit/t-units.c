@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "mpq/units.h"
+#include "util/units.h"
 #include "tap.h"
 #include "util/err.h"
 

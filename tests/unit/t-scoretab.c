@@ -7,7 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "mpq/scores.h"
+#include "mpq/scoretab.h"
 #include "tap.h"
 #include "util/err.h"
 
@@ -25,14 +25,14 @@ static void spit(const char *text)
 
 static void good(void)
 {
-    struct csq_scores *t = NULL, *u = NULL;
+    struct csq_scoretab *t = NULL, *u = NULL;
 
     spit("# csmpq scores 1\n# model: tiny.onnx sha256=00ff\n# images: 120\n# classes: 3\n"
          "# docs: samples\n# coe: 2.5\n# a free comment\n" HDR
          "conv1\tConv\t432\t110592\t0.0132\r\n"
          "\n"
          "fc\tGemm\t640\t640\t-1.5e-3\n");
-    ok(csq_scores_read(file, &t) == 0, "good table reads");
+    ok(csq_scoretab_read(file, &t) == 0, "good table reads");
     ok(t && t->n == 2 && strcmp(t->rows[0].layer, "conv1") == 0
        && strcmp(t->rows[1].op, "Gemm") == 0 && t->rows[0].params == 432
        && t->rows[0].macs == 110592 && t->rows[0].score == 0.0132
@@ -40,16 +40,16 @@ static void good(void)
     ok(t && strcmp(t->model, "tiny.onnx") == 0 && strcmp(t->sha256, "00ff") == 0
        && t->images == 120 && t->classes == 3 && strcmp(t->docs, "samples") == 0
        && t->coe == 2.5, "comment header parsed");
-    ok(t && csq_scores_find(t, "fc") == 1 && csq_scores_find(t, "nope") == -1, "find");
+    ok(t && csq_scoretab_find(t, "fc") == 1 && csq_scoretab_find(t, "nope") == -1, "find");
     if (t) {
         t->rows[0].score = 1.0 / 3.0;
-        ok(csq_scores_write(t, file) == 0 && csq_scores_read(file, &u) == 0, "write and read");
+        ok(csq_scoretab_write(t, file) == 0 && csq_scoretab_read(file, &u) == 0, "write and read");
         ok(u && u->n == 2 && u->rows[0].score == 1.0 / 3.0 && u->rows[1].score == -1.5e-3
            && u->rows[1].params == 640 && strcmp(u->docs, "samples") == 0 && u->images == 120,
            "round trip is exact");
     }
-    csq_scores_free(t);
-    csq_scores_free(u);
+    csq_scoretab_free(t);
+    csq_scoretab_free(u);
 }
 
 static void bad(void)
@@ -78,17 +78,17 @@ static void bad(void)
     size_t i;
 
     for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        struct csq_scores *t = NULL;
+        struct csq_scoretab *t = NULL;
         int rc;
         spit(cases[i].text);
         csq_errclear();
-        rc = csq_scores_read(file, &t);
+        rc = csq_scoretab_read(file, &t);
         ok(rc == CSQ_EFORMAT && !t && strstr(csq_errmsg(), file)
            && strstr(csq_errmsg(), cases[i].line) && strstr(csq_errmsg(), cases[i].what),
            "bad table %zu: %s", i, csq_errmsg());
     }
     csq_errclear();
-    ok(csq_scores_read("/nonexistent/scores.tsv", &(struct csq_scores *){NULL}) == CSQ_EIO,
+    ok(csq_scoretab_read("/nonexistent/scores.tsv", &(struct csq_scoretab *){NULL}) == CSQ_EIO,
        "missing file is EIO");
 }
 

@@ -1,25 +1,25 @@
 /*
- * scores: the score table `csmpq score` writes and `csmpq allocate` reads
+ * scoretab: the score table `csmpq score` writes and `csmpq allocate` reads
  * (DESIGN.md section 8): TSV with optional "# key: value" comment lines,
  * the header "#layer\top\tparams\tmacs\tscore", then one row per
  * quantizable layer in model order.  Scores are written in the shortest
  * form that reads back as the same double, so `score | allocate` decides
  * exactly as `analyze` does.
  *
- * A struct csq_scores owns its strings and rows; csq_scores_read returns
- * one the caller frees with csq_scores_free.  For writing, fill one
+ * A struct csq_scoretab owns its strings and rows; csq_scoretab_read returns
+ * one the caller frees with csq_scoretab_free.  For writing, fill one
  * yourself (only read).
  *
- *     struct csq_scores *t;
- *     if ((rc = csq_scores_read("-", &t)) != 0) return rc;
- *     ... t->rows[i].score ...; csq_scores_free(t);
+ *     struct csq_scoretab *t;
+ *     if ((rc = csq_scoretab_read("-", &t)) != 0) return rc;
+ *     ... t->rows[i].score ...; csq_scoretab_free(t);
  */
-#ifndef CSQ_SCORES_H
-#define CSQ_SCORES_H
+#ifndef CSQ_SCORETAB_H
+#define CSQ_SCORETAB_H
 
 #include <stdint.h>
 
-struct csq_scores_row {
+struct csq_scoretab_row {
     char *layer;     /* unique, no tabs or newlines */
     char *op;        /* ONNX op type: Conv, Gemm, MatMul */
     int64_t params;  /* weight elements, >= 0 */
@@ -27,7 +27,7 @@ struct csq_scores_row {
     double score;    /* finite */
 };
 
-struct csq_scores {
+struct csq_scoretab {
     char *model;     /* "# model: NAME sha256=HEX", both NULL when absent */
     char *sha256;
     char *docs;      /* "classes" or "samples", or NULL */
@@ -35,15 +35,15 @@ struct csq_scores {
     long classes;    /* -1 when unknown */
     double coe;      /* --coe used (0 = none) */
     int n;
-    struct csq_scores_row *rows;
+    struct csq_scoretab_row *rows;
 };
 
-int csq_scores_write(const struct csq_scores *t, const char *path);
-int csq_scores_read(const char *path, struct csq_scores **out);
-void csq_scores_free(struct csq_scores *t);
+int csq_scoretab_write(const struct csq_scoretab *t, const char *path);
+int csq_scoretab_read(const char *path, struct csq_scoretab **out);
+void csq_scoretab_free(struct csq_scoretab *t);
 /* Free what a caller-owned table points to (all owned) and zero it. */
-void csq_scores_release(struct csq_scores *t);
+void csq_scoretab_release(struct csq_scoretab *t);
 /* Index of the row named layer, or -1. */
-int csq_scores_find(const struct csq_scores *t, const char *layer);
+int csq_scoretab_find(const struct csq_scoretab *t, const char *layer);
 
 #endif

@@ -12,7 +12,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "mpq/units.h"
+#include "util/units.h"
 #include "util/err.h"
 #include "util/mem.h"
 
