@@ -56,7 +56,7 @@ int cli_score_model(struct cli_input *in, const struct cli_scoreopt *so, const c
     if (g->nlayers == 0)
         return csq_fail(CSQ_EUNSUPPORTED, "'%s': no quantizable layer (Conv, or Gemm / "
                         "MatMul with a constant weight) found", model);
-    if ((rc = csq_engine_new((struct csq_graph *)g, &e)) != 0)
+    if ((rc = csq_engine_new(g, &e)) != 0)
         return rc;
     s = csq_mem_zarray((size_t)g->nlayers, sizeof *s);
     if (!s) {

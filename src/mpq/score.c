@@ -15,7 +15,6 @@
 struct score_state {
     const struct csq_graph *g;
     struct csq_tfidf **acc;         /* [nlayers] */
-    int *layer_of_value;            /* [nvals] layer index or -1 */
     float *pooled;                  /* [batch * max channels] */
     size_t pooled_cap;
     const struct csq_batch *batch;  /* current batch, for labels and paths */
@@ -32,10 +31,10 @@ static void channels_of(const struct csq_tensor *y, int64_t *c, int64_t *hw)
         *hw *= y->dims[d];
 }
 
-static int tap(void *user, int value, const struct csq_tensor *y)
+static int tap(void *user, int l, const struct csq_tensor *y)
 {
     struct score_state *s = user;
-    int l = s->layer_of_value[value], rc;
+    int rc;
     int64_t n = y->dims[0], c, hw, i, k;
     const float *f;
 
@@ -90,21 +89,18 @@ int csq_score_run(const struct csq_graph *g, struct csq_engine *e, struct csq_lo
     s.g = g;
     s.samples = o->docs == CSQ_TFIDF_SAMPLES;
     s.acc = csq_mem_zarray((size_t)g->nlayers, sizeof *s.acc);
-    s.layer_of_value = csq_mem_array((size_t)g->nvals, sizeof(int));
-    if (!s.acc || !s.layer_of_value) {
+    if (!s.acc) {
         rc = CSQ_ENOMEM;
         goto out;
     }
-    for (l = 0; l < g->nvals; l++)
-        s.layer_of_value[l] = -1;
     for (l = 0; l < g->nlayers; l++) {
         int v = g->nodes[g->layers[l].node].out[0];
         int64_t c, hw;
         channels_of(&g->vals[v].t, &c, &hw);
         if ((rc = csq_tfidf_new((int)c, o->nclasses, o->docs, &s.acc[l])) != 0)
             goto out;
-        s.layer_of_value[v] = l;
-        if ((rc = csq_engine_tap(e, v, tap, &s)) != 0)
+        /* TF-IDF pools relu(Y): the value after a fused Relu */
+        if ((rc = csq_engine_tap(e, l, CSQ_TAP_POST, tap, &s)) != 0)
             goto out;
     }
     memset(&f, 0, sizeof f);
@@ -129,7 +125,6 @@ out:
         for (l = 0; l < g->nlayers; l++)
             csq_tfidf_free(s.acc[l]);
     free(s.acc);
-    free(s.layer_of_value);
     free(s.pooled);
     return rc;
 }
