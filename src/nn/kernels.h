@@ -20,6 +20,8 @@ void csq_op_conv_pack(const struct csq_kargs *a, float *dst);
 /* op_gemm.c */
 CSQ_KERNEL(gemm);
 CSQ_KERNEL(matmul);
+int csq_op_gemm_plan(const struct csq_kargs *a, void *plan);
+int csq_op_matmul_plan(const struct csq_kargs *a, void *plan);
 /* op_pool.c */
 CSQ_KERNEL(maxpool);
 CSQ_KERNEL(avgpool);

@@ -19,8 +19,8 @@
 
 static const struct csq_op op_table[] = {
     PLANNED("Conv", conv, csq_op_conv_scratch, csq_op_conv_packed, csq_op_conv_pack),
-    ROW("Gemm", gemm, NULL, 0),
-    ROW("MatMul", matmul, NULL, 0),
+    PLANNED("Gemm", gemm, NULL, NULL, NULL),
+    PLANNED("MatMul", matmul, NULL, NULL, NULL),
     PLANNED("MaxPool", maxpool, csq_op_pool_scratch, NULL, NULL),
     PLANNED("AveragePool", avgpool, csq_op_pool_scratch, NULL, NULL),
     ROW("GlobalAveragePool", globalavgpool, NULL, 0),

@@ -309,6 +309,11 @@ int main(void)
     free(y);
 
     check_taps(g, &x3[0], ya[0]);
+    /* Engines borrow the graph: free them first. */
+    csq_engine_free(a);
+    csq_engine_free(b);
+    csq_engine_free(s);
+    a = b = s = NULL;
     csq_graph_free(g);
     /* vgg_tiny's fused convs take the Winograd path, so packing is covered. */
     g = NULL;
