@@ -28,7 +28,8 @@ struct csq_engine;
 
 /* Where a tap reads a quantizable layer. */
 enum csq_tap_at {
-    CSQ_TAP_INPUT,      /* the layer's data input, as the layer reads it */
+    CSQ_TAP_INPUT,      /* the layer's data input, when computed (a pre-hook
+                         * then rewrites only the layer's private copy) */
     CSQ_TAP_PRE,        /* its output before a Relu fused into it */
     CSQ_TAP_POST        /* its output after a fused Relu (= PRE when none is) */
 };

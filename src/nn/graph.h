@@ -6,7 +6,7 @@
  * The graph owns everything it points to; csq_graph_free() releases it.
  * The loader runs the passes below; afterwards the graph is read-only
  * (every other module takes a const graph): its value shapes are those of
- * batch 1, and run state (batch-bound shapes, activation data, substituted
+ * batch 1 (none with CSQ_ONNX_NO_BIND), and run state (batch-bound shapes, activation data, substituted
  * weights) belongs to each engine (nn/engine.h).
  *
  *     struct csq_graph *g;
