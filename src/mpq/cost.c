@@ -14,20 +14,16 @@ void csq_cost_layer(const struct csq_graph *g, int l, struct csq_cost *c)
     const struct csq_node *n = &g->nodes[ly->node];
     const struct csq_tensor *w = &g->vals[ly->weight].t;
     const struct csq_tensor *y = &g->vals[n->out[0]].t;
+    struct csq_layout lay;
     int64_t per_image;
 
+    csq_layer_layout(g, l, &lay);
     c->params = csq_tensor_numel(w);
-    if (strcmp(n->op_type, "Conv") == 0)
-        c->out_channels = w->dims[0];
-    else if (strcmp(n->op_type, "Gemm") == 0)
-        c->out_channels = csq_node_int(n, "transB", 0) ? w->dims[0] : w->dims[1];
-    else
-        c->out_channels = y->rank > 0 ? y->dims[y->rank - 1] : 1;
     per_image = csq_tensor_numel(y);
     /* The first output dim is the batch for every layer type we count. */
     if (y->rank > 1 && y->dims[0] > 0)
         per_image /= y->dims[0];
-    c->macs = c->out_channels > 0 ? per_image * (c->params / c->out_channels) : 0;
+    c->macs = per_image * lay.per_channel;
 }
 
 void csq_cost_totals(const struct csq_graph *g, int64_t *params, int64_t *macs)

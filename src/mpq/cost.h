@@ -4,7 +4,7 @@
  * params = elements of the (BN-folded) weight, bias not counted;
  * MACs per image = output elements per image x weight elements / output
  * channels.  Size in bits = sum params x wbits; BOPs = sum MACs x wbits x
- * abits.  Needs a bound graph (csq_graph_bind), any batch size.
+ * abits.  Reads the graph's batch-1 shapes.
  */
 #ifndef CSQ_COST_H
 #define CSQ_COST_H
@@ -16,7 +16,6 @@
 struct csq_cost {
     int64_t params;
     int64_t macs;           /* per image */
-    int64_t out_channels;
 };
 
 /* Cost of layer l of g. */

@@ -205,9 +205,9 @@ int csq_eval_run(const struct csq_graph *g, const struct csq_source *data,
     }
     if (res->quantized &&
         ((rc = plan_widths(g, r, wbits, abits, res)) != 0 ||
-         (rc = csq_qsim_new((struct csq_graph *)g, wbits, abits, &q)) != 0))
+         (rc = csq_qsim_new(g, wbits, abits, &q)) != 0))
         goto out;
-    if ((rc = csq_engine_new((struct csq_graph *)g, &e)) != 0)
+    if ((rc = csq_engine_new(g, &e)) != 0)
         goto out;
     s.acc = &res->fp32;
     s.pred = res->pred;

@@ -14,7 +14,6 @@
 struct qlayer {
     int wbits, abits;
     float *wq;                  /* quantized weight copy, NULL when float */
-    void *wfloat;               /* the graph's own data, while attached */
     double sqnr;
     int input_index;            /* which node input is the data */
     struct csq_actcal *cal;
@@ -23,33 +22,25 @@ struct qlayer {
 };
 
 struct csq_qsim {
-    struct csq_graph *g;
+    const struct csq_graph *g;
     struct qlayer *l;           /* [g->nlayers] */
     int attached;
 };
 
-/*
- * Per-output-channel layout of a layer's weight: Conv (M, C/g, kh, kw)
- * and Gemm with transB are rows; Gemm without transB and MatMul (K, N)
- * are columns.
- */
 static int quantize_weight(const struct csq_graph *g, int l, float *w, int bits, double *sqnr)
 {
     const struct csq_layer *ly = &g->layers[l];
-    const struct csq_node *n = &g->nodes[ly->node];
-    const struct csq_tensor *t = &g->vals[ly->weight].t;
-    int64_t numel = csq_tensor_numel(t), rows = t->dims[0], cols = numel / (rows ? rows : 1);
+    struct csq_layout lay;
 
-    if (strcmp(n->op_type, "Conv") == 0 ||
-        (strcmp(n->op_type, "Gemm") == 0 && csq_node_int(n, "transB", 0)))
-        return csq_quant_weights(w, rows, cols, bits, sqnr);
-    if (t->rank != 2)
+    csq_layer_layout(g, l, &lay);
+    if (!lay.strided)
         return csq_fail(CSQ_EUNSUPPORTED, "layer '%s': %d-D MatMul weights cannot be "
-                        "quantized per channel", ly->name, t->rank);
-    return csq_quant_weights_strided(w, cols, rows, 1, cols, bits, sqnr);
+                        "quantized per channel", ly->name, g->vals[ly->weight].t.rank);
+    return csq_quant_weights_strided(w, lay.channels, lay.per_channel, lay.ch_stride,
+                                     lay.el_stride, bits, sqnr);
 }
 
-int csq_qsim_new(struct csq_graph *g, const int *wbits, const int *abits,
+int csq_qsim_new(const struct csq_graph *g, const int *wbits, const int *abits,
                  struct csq_qsim **out)
 {
     struct csq_qsim *q;
@@ -110,29 +101,21 @@ const struct csq_actq *csq_qsim_actq(const struct csq_qsim *q, int l)
     return q->l[l].have_aq ? &q->l[l].aq : NULL;
 }
 
-static void swap_weights(struct csq_qsim *q, int in)
+/* The quantized weights into the engine (in) or the graph's back. */
+static void swap_weights(struct csq_qsim *q, struct csq_engine *e, int in)
 {
     int l;
 
-    for (l = 0; l < q->g->nlayers; l++) {
-        struct qlayer *ql = &q->l[l];
-        struct csq_tensor *w = &q->g->vals[q->g->layers[l].weight].t;
-        if (!ql->wq)
-            continue;
-        if (in) {
-            ql->wfloat = w->data;
-            w->data = ql->wq;
-        } else {
-            w->data = ql->wfloat;
-        }
-    }
+    for (l = 0; l < q->g->nlayers; l++)
+        if (q->l[l].wq)
+            csq_engine_set_weight(e, q->g->layers[l].weight, in ? q->l[l].wq : NULL);
 }
 
-static int observe_tap(void *user, int value, const struct csq_tensor *t)
+static int observe_tap(void *user, int layer, const struct csq_tensor *t)
 {
     struct csq_qsim *q = user;
     int64_t n = csq_tensor_numel(t);
-    int l, rc;
+    int value = q->g->layers[layer].input, l, rc;
 
     /* Every quantized layer reading this value observes it. */
     for (l = 0; l < q->g->nlayers; l++)
@@ -150,7 +133,7 @@ int csq_qsim_calibrate(struct csq_qsim *q, struct csq_engine *e, struct csq_load
     struct csq_feed f;
     int l, k, rc = CSQ_OK, seen;
 
-    swap_weights(q, 1);
+    swap_weights(q, e, 1);
     /* One tap per distinct input value. */
     for (l = 0; l < q->g->nlayers && rc == CSQ_OK; l++) {
         if (!q->l[l].cal)
@@ -159,7 +142,7 @@ int csq_qsim_calibrate(struct csq_qsim *q, struct csq_engine *e, struct csq_load
             if (q->l[k].cal && q->g->layers[k].input == q->g->layers[l].input)
                 seen = 1;
         if (!seen)
-            rc = csq_engine_tap(e, q->g->layers[l].input, observe_tap, q);
+            rc = csq_engine_tap(e, l, CSQ_TAP_INPUT, observe_tap, q);
     }
     if (rc == CSQ_OK) {
         memset(&f, 0, sizeof f);
@@ -170,7 +153,7 @@ int csq_qsim_calibrate(struct csq_qsim *q, struct csq_engine *e, struct csq_load
         rc = csq_feed_run(&f);
     }
     csq_engine_clear_hooks(e);
-    swap_weights(q, 0);
+    swap_weights(q, e, 0);
     for (l = 0; l < q->g->nlayers && rc == CSQ_OK; l++) {
         if (!q->l[l].cal)
             continue;
@@ -211,7 +194,7 @@ int csq_qsim_attach(struct csq_qsim *q, struct csq_engine *e)
             return rc;
         }
     }
-    swap_weights(q, 1);
+    swap_weights(q, e, 1);
     q->attached = 1;
     return CSQ_OK;
 }
@@ -221,7 +204,7 @@ void csq_qsim_detach(struct csq_qsim *q, struct csq_engine *e)
     if (!q->attached)
         return;
     csq_engine_clear_hooks(e);
-    swap_weights(q, 0);
+    swap_weights(q, e, 0);
     q->attached = 0;
 }
 

@@ -2,9 +2,10 @@
  * qsim: simulated ("fake") quantization of a model for evaluation
  * (DESIGN.md section 10).  Weights of the chosen layers are quantized
  * once into private copies; activation quantizers on each quantized
- * layer's input are calibrated on images; attaching swaps the quantized
- * weights into the graph and installs engine pre-hooks that quantize the
- * layer inputs; detaching restores the float model.
+ * layer's input are calibrated on images; attaching substitutes the
+ * quantized weights in the engine (csq_engine_set_weight: the graph is
+ * never changed) and installs engine pre-hooks that quantize the layer
+ * inputs; detaching restores the float model.
  *
  * The simulator borrows the graph (which must outlive it) and owns its
  * weight copies and calibrators.
@@ -28,7 +29,7 @@
 struct csq_qsim;
 
 /* wbits[l], abits[l] per layer of g (0 = keep float). */
-int csq_qsim_new(struct csq_graph *g, const int *wbits, const int *abits,
+int csq_qsim_new(const struct csq_graph *g, const int *wbits, const int *abits,
                  struct csq_qsim **out);
 /* Weight SQNR in dB of layer l (0 when float), and its activation
  * quantizer (NULL when float or not calibrated yet). */

@@ -20,7 +20,6 @@
 struct score_state {
     const struct csq_graph *g;
     struct csq_tfidf **acc;         /* [nlayers] */
-    int *layer_of_value;            /* [nvals] layer index or -1 */
     float *pooled;                  /* [batch * max channels] */
     size_t pooled_cap;
     const struct csq_batch *batch;  /* current batch, for labels and paths */
@@ -37,10 +36,10 @@ static void channels_of(const struct csq_tensor *y, int64_t *c, int64_t *hw)
         *hw *= y->dims[d];
 }
 
-static int tap(void *user, int value, const struct csq_tensor *y)
+static int tap(void *user, int l, const struct csq_tensor *y)
 {
     struct score_state *s = user;
-    int l = s->layer_of_value[value], rc;
+    int rc;
     int64_t n = y->dims[0], c, hw, i, k;
     const float *f;
 
@@ -95,21 +94,18 @@ static int score_pass(const struct csq_graph *g, struct csq_engine *e, struct cs
     s.g = g;
     s.samples = o->docs == CSQ_TFIDF_SAMPLES;
     s.acc = csq_mem_zarray((size_t)g->nlayers, sizeof *s.acc);
-    s.layer_of_value = csq_mem_array((size_t)g->nvals, sizeof(int));
-    if (!s.acc || !s.layer_of_value) {
+    if (!s.acc) {
         rc = CSQ_ENOMEM;
         goto out;
     }
-    for (l = 0; l < g->nvals; l++)
-        s.layer_of_value[l] = -1;
     for (l = 0; l < g->nlayers; l++) {
         int v = g->nodes[g->layers[l].node].out[0];
         int64_t c, hw;
         channels_of(&g->vals[v].t, &c, &hw);
         if ((rc = csq_tfidf_new((int)c, nclasses, o->docs, &s.acc[l])) != 0)
             goto out;
-        s.layer_of_value[v] = l;
-        if ((rc = csq_engine_tap(e, v, tap, &s)) != 0)
+        /* TF-IDF pools relu(Y): the value after a fused Relu */
+        if ((rc = csq_engine_tap(e, l, CSQ_TAP_POST, tap, &s)) != 0)
             goto out;
     }
     memset(&f, 0, sizeof f);
@@ -133,7 +129,6 @@ out:
         for (l = 0; l < g->nlayers; l++)
             csq_tfidf_free(s.acc[l]);
     free(s.acc);
-    free(s.layer_of_value);
     free(s.pooled);
     return rc;
 }
@@ -186,7 +181,7 @@ int csq_score_model(const struct csq_graph *g, const char *model, const struct c
         return rc;
     if (!(s = csq_mem_zarray((size_t)g->nlayers, sizeof *s)))
         return CSQ_ENOMEM;
-    if ((rc = csq_engine_new((struct csq_graph *)g, &e)) == 0 &&
+    if ((rc = csq_engine_new(g, &e)) == 0 &&
         (rc = csq_source_loader(src, 0, &ld)) == 0 &&
         (rc = score_pass(g, e, ld, r, src->ds.nclass, s, &images)) == 0)
         rc = fill_table(g, model, hex, r, src->ds.nclass, images, s, out);

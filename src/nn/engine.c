@@ -1,14 +1,18 @@
 /*
- * engine: executes a bound graph.  Run-time values get offsets in one
- * arena, planned from their lifetimes (first writer to last reader) with
- * a greedy best-offset placement, largest first; the plan is redone only
- * when input shapes change.
+ * engine: executes a const graph with run state of its own (see engine.h).
+ * Planning, redone only when input shapes or the thread count change:
+ * bind the engine's tensor table (nn/bind.c), let each planned op check
+ * its node once (op->plan), size packed weights, then give run-time values
+ * offsets in one arena from their lifetimes (first writer to last reader)
+ * with a greedy best-offset placement, largest first.  Packing (op->pack)
+ * runs once per engine and again only for a substituted weight.
  */
 #include "config.h"
 
 #include <stdlib.h>
 #include <string.h>
 
+#include "nn/bind.h"
 #include "nn/engine.h"
 #include "nn/ops.h"
 #include "util/err.h"
@@ -16,9 +20,12 @@
 #include "util/mem.h"
 
 #define ALIGN 64
+#define MAX_INPUTS 8
 
 struct tap {
-    int value;
+    int value;              /* the value it reads */
+    int layer;
+    enum csq_tap_at at;
     csq_tap_fn fn;
     void *user;
 };
@@ -28,45 +35,68 @@ struct prehook {
     csq_prehook_fn fn;
     void *user;
     size_t off;             /* private copy inside the arena */
+    struct csq_tensor t;    /* the copy handed to the hook */
 };
 
-struct engine_plan {
-    size_t *off;            /* [nvals], byte offset of run-time values */
-    size_t arena_bytes;
-    size_t scratch_floats;
+/* Run state of one node. */
+struct step {
+    int run;                /* computes a run-time value under this plan */
+    int pre_taps;           /* taps before its fused Relu: run the Relu apart */
+    int planned;            /* plan holds op->plan's result */
+    union {
+        int64_t align;
+        unsigned char b[CSQ_OP_PLAN_BYTES];
+    } plan;
+    float *packed;          /* [npacked] op->pack of the weight, NULL = none */
+    size_t npacked, packed_cap;
+    int packed_ok;          /* packed matches the current weight */
 };
 
 struct csq_engine {
-    struct csq_graph *g;
+    const struct csq_graph *g;
+    struct csq_tensor *t;   /* [nvals] this engine's binding: dims, data */
+    unsigned char *fl;      /* [nvals] bind flags (nn/bind.h) */
+    const float **weight;   /* [nvals] substituted weight data, NULL = the graph's */
+    struct step *steps;     /* [nnodes] */
     struct tap *taps;
     int ntaps;
     struct prehook *hooks;
     int nhooks;
-    struct engine_plan plan;
+    size_t *off;            /* [nvals] byte offset of run-time values */
+    size_t arena_bytes;
+    size_t scratch_floats;
     int planned;
-    struct csq_tensor bound[8];    /* input shapes of the current plan */
+    int nthreads;           /* thread count of the plan */
+    struct csq_tensor bound[MAX_INPUTS];    /* input shapes of the current plan */
     /* data of small inputs the plan was bound with (CSQ_SHAPE_INPUT_MAX) */
-    unsigned char small[8][CSQ_SHAPE_INPUT_MAX * 8];
+    unsigned char small[MAX_INPUTS][CSQ_SHAPE_INPUT_MAX * 8];
     unsigned char *arena;
     size_t arena_cap;
     float *scratch;
     size_t scratch_cap;
+    int relu_op;            /* op row of Relu, for a fused Relu run apart */
 };
 
-int csq_engine_new(struct csq_graph *g, struct csq_engine **out)
+int csq_engine_new(const struct csq_graph *g, struct csq_engine **out)
 {
     struct csq_engine *e;
 
     *out = NULL;
-    if (g->ninputs > 8)
-        return csq_fail(CSQ_EUNSUPPORTED, "'%s': more than 8 graph inputs", g->path);
+    if (g->ninputs > MAX_INPUTS)
+        return csq_fail(CSQ_EUNSUPPORTED, "'%s': more than %d graph inputs", g->path,
+                        MAX_INPUTS);
     e = csq_mem_zarray(1, sizeof *e);
     if (!e)
         return CSQ_ENOMEM;
     e->g = g;
-    e->plan.off = csq_mem_zarray((size_t)g->nvals + 1, sizeof(size_t));
-    if (!e->plan.off) {
-        free(e);
+    e->t = csq_mem_zarray((size_t)g->nvals + 1, sizeof *e->t);
+    e->fl = csq_mem_zarray((size_t)g->nvals + 1, 1);
+    e->weight = csq_mem_zarray((size_t)g->nvals + 1, sizeof *e->weight);
+    e->off = csq_mem_zarray((size_t)g->nvals + 1, sizeof *e->off);
+    e->steps = csq_mem_zarray((size_t)g->nnodes + 1, sizeof *e->steps);
+    e->relu_op = csq_ops_find("Relu");
+    if (!e->t || !e->fl || !e->weight || !e->off || !e->steps) {
+        csq_engine_free(e);
         return CSQ_ENOMEM;
     }
     *out = e;
@@ -75,66 +105,205 @@ int csq_engine_new(struct csq_graph *g, struct csq_engine **out)
 
 void csq_engine_free(struct csq_engine *e)
 {
+    int i;
+
     if (!e)
         return;
+    if (e->t && e->fl)
+        csq_bind_release(e->g, e->t, e->fl);
+    for (i = 0; e->steps && i < e->g->nnodes; i++)
+        csq_mem_afree(e->steps[i].packed);
+    free(e->steps);
+    free(e->t);
+    free(e->fl);
+    free(e->weight);
+    free(e->off);
     free(e->taps);
     free(e->hooks);
-    free(e->plan.off);
     csq_mem_afree(e->arena);
     csq_mem_afree(e->scratch);
     free(e);
 }
 
-int csq_engine_tap(struct csq_engine *e, int value, csq_tap_fn fn, void *user)
-{
-    struct tap *t = csq_mem_rearray(e->taps, (size_t)e->ntaps + 1, sizeof *t);
+/* --- taps, hooks and substituted weights --- */
 
+int csq_engine_tap(struct csq_engine *e, int layer, enum csq_tap_at at,
+                   csq_tap_fn fn, void *user)
+{
+    const struct csq_graph *g = e->g;
+    struct tap *t;
+
+    if (layer < 0 || layer >= g->nlayers || (at != CSQ_TAP_INPUT && at != CSQ_TAP_PRE &&
+                                             at != CSQ_TAP_POST))
+        return csq_fail(CSQ_EINVAL, "engine: no layer %d or tap point %d", layer, (int)at);
+    t = csq_mem_rearray(e->taps, (size_t)e->ntaps + 1, sizeof *t);
     if (!t)
         return CSQ_ENOMEM;
     e->taps = t;
-    t[e->ntaps].value = value;
-    t[e->ntaps].fn = fn;
-    t[e->ntaps].user = user;
-    e->ntaps++;
+    t += e->ntaps++;
+    t->layer = layer;
+    t->at = at;
+    t->value = at == CSQ_TAP_INPUT ? g->layers[layer].input
+                                   : g->nodes[g->layers[layer].node].out[0];
+    t->fn = fn;
+    t->user = user;
+    if (at == CSQ_TAP_PRE)
+        e->steps[g->layers[layer].node].pre_taps++;
     return CSQ_OK;
 }
 
 int csq_engine_prehook(struct csq_engine *e, int node, int input,
                        csq_prehook_fn fn, void *user)
 {
-    struct prehook *h = csq_mem_rearray(e->hooks, (size_t)e->nhooks + 1, sizeof *h);
+    struct prehook *h;
+    int i;
 
+    if (node < 0 || node >= e->g->nnodes || input < 0 || input >= e->g->nodes[node].nin)
+        return csq_fail(CSQ_EINVAL, "engine: node %d has no input %d", node, input);
+    for (i = 0; i < e->nhooks; i++)
+        if (e->hooks[i].node == node && e->hooks[i].input == input)
+            return csq_fail(CSQ_EINVAL, "engine: input %d of node %d already has a pre-hook",
+                            input, node);
+    h = csq_mem_rearray(e->hooks, (size_t)e->nhooks + 1, sizeof *h);
     if (!h)
         return CSQ_ENOMEM;
     e->hooks = h;
-    memset(&h[e->nhooks], 0, sizeof h[0]);
-    h[e->nhooks].node = node;
-    h[e->nhooks].input = input;
-    h[e->nhooks].fn = fn;
-    h[e->nhooks].user = user;
-    e->nhooks++;
-    e->planned = 0;
+    h += e->nhooks++;
+    memset(h, 0, sizeof *h);
+    h->node = node;
+    h->input = input;
+    h->fn = fn;
+    h->user = user;
+    e->planned = 0;         /* the copy needs arena space */
     return CSQ_OK;
 }
 
 void csq_engine_clear_hooks(struct csq_engine *e)
 {
+    int i;
+
     e->ntaps = 0;
+    for (i = 0; i < e->g->nnodes; i++)
+        e->steps[i].pre_taps = 0;
     if (e->nhooks)
         e->planned = 0;     /* hook copies had arena space */
     e->nhooks = 0;
 }
 
-static size_t value_bytes(const struct csq_value *v)
+int csq_engine_set_weight(struct csq_engine *e, int value, const float *data)
 {
-    int64_t n = csq_tensor_numel(&v->t);
-    size_t es = csq_dtype_size(v->t.dtype);
+    const struct csq_graph *g = e->g;
+    int i, j;
+
+    if (value < 0 || value >= g->nvals || g->vals[value].kind != CSQ_VAL_INIT ||
+        g->vals[value].t.dtype != CSQ_DT_FLOAT)
+        return csq_fail(CSQ_EINVAL, "engine: value %d is not a float weight", value);
+    e->weight[value] = data;
+    e->t[value].data = data ? (void *)data : g->vals[value].t.data;
+    for (i = 0; i < g->nnodes; i++)
+        for (j = 0; j < g->nodes[i].nin; j++)
+            if (g->nodes[i].in[j] == value)
+                e->steps[i].packed_ok = 0;
+    return CSQ_OK;
+}
+
+/* --- planning --- */
+
+static int is_runtime(const struct csq_engine *e, int v)
+{
+    const struct csq_value *x = &e->g->vals[v];
+
+    return x->kind != CSQ_VAL_INIT && x->kind != CSQ_VAL_INPUT &&
+           !(e->fl[v] & CSQ_BIND_FOLDED) && x->producer >= 0 &&
+           !e->g->nodes[x->producer].dead;
+}
+
+static size_t value_bytes(const struct csq_tensor *t)
+{
+    int64_t n = csq_tensor_numel(t);
+    size_t es = csq_dtype_size(t->dtype);
 
     if (n <= 0)
         return ALIGN;
     if ((uint64_t)n > (SIZE_MAX - ALIGN) / (es ? es : 8))
         return SIZE_MAX / 2;
     return ((size_t)n * (es ? es : 8) + ALIGN - 1) & ~(size_t)(ALIGN - 1);
+}
+
+/* The engine's table afresh from the graph (its own weights substituted),
+ * bound to the shapes of inputs. */
+static int bind(struct csq_engine *e, const struct csq_tensor *inputs)
+{
+    const struct csq_graph *g = e->g;
+    int i;
+
+    csq_bind_release(g, e->t, e->fl);
+    for (i = 0; i < g->nvals; i++) {
+        e->t[i] = g->vals[i].t;
+        if (g->vals[i].kind != CSQ_VAL_INIT)
+            e->t[i].data = NULL;
+        else if (e->weight[i])
+            e->t[i].data = (void *)e->weight[i];
+    }
+    return csq_bind(g, e->t, e->fl, inputs, inputs[0].rank > 0 ? inputs[0].dims[0] : 1);
+}
+
+/* Which nodes run, their checks (op->plan) and packed sizes. */
+static int plan_steps(struct csq_engine *e)
+{
+    const struct csq_graph *g = e->g;
+    struct csq_kbuf kb;
+    int i, j, rc;
+
+    for (i = 0; i < g->nnodes; i++) {
+        const struct csq_node *n = &g->nodes[i];
+        const struct csq_op *op = csq_ops_get(n->op);
+        struct step *s = &e->steps[i];
+        struct csq_kargs a;
+        size_t np = 0;
+
+        s->run = 0;
+        s->planned = 0;
+        for (j = 0; j < n->nout && !n->dead; j++)
+            if (n->out[j] >= 0 && is_runtime(e, n->out[j]))
+                s->run = 1;
+        if (!s->run || !op->plan)
+            continue;
+        csq_ops_args(g, i, e->t, &a, &kb);
+        if ((rc = op->plan(&a, s->plan.b)) != 0) {
+            csq_err_context("'%s'", g->path);
+            return rc;
+        }
+        s->planned = 1;
+        a.plan = s->plan.b;
+        /* Only a constant weight can be packed ahead. */
+        if (op->packed && n->nin > 1 && n->in[1] >= 0 &&
+            g->vals[n->in[1]].kind == CSQ_VAL_INIT)
+            np = op->packed(&a);
+        if (np != s->npacked)
+            s->packed_ok = 0;
+        if (np > s->packed_cap) {
+            csq_mem_afree(s->packed);
+            s->packed_cap = 0;
+            if (!(s->packed = csq_mem_aligned(np, sizeof(float))))
+                return CSQ_ENOMEM;
+            s->packed_cap = np;
+        }
+        s->npacked = np;
+    }
+    return CSQ_OK;
+}
+
+/* Node i's arguments over the engine's table, with its plan and packing. */
+static void step_args(struct csq_engine *e, int i, struct csq_kargs *a, struct csq_kbuf *kb)
+{
+    const struct step *s = &e->steps[i];
+
+    csq_ops_args(e->g, i, e->t, a, kb);
+    if (s->planned)
+        a->plan = s->plan.b;
+    if (s->npacked)
+        a->packed = s->packed;
 }
 
 struct interval {
@@ -159,9 +328,9 @@ static int by_size_desc(const void *a, const void *b)
  * first, take the lowest offset that overlaps no placed interval alive at
  * the same time.
  */
-static int plan(struct csq_engine *e)
+static int plan_arena(struct csq_engine *e)
 {
-    struct csq_graph *g = e->g;
+    const struct csq_graph *g = e->g;
     struct interval *iv = NULL;
     int *placed = NULL;
     int n = 0, nplaced = 0, i, j, k, rc = CSQ_OK;
@@ -175,12 +344,11 @@ static int plan(struct csq_engine *e)
         goto out;
     }
     for (i = 0; i < g->nvals; i++) {
-        struct csq_value *v = &g->vals[i];
-        if (v->kind != CSQ_VAL_RUNTIME || v->producer < 0 || g->nodes[v->producer].dead)
+        if (!is_runtime(e, i))
             continue;
-        iv[n].first = v->producer;
-        iv[n].last = v->producer;
-        iv[n].bytes = value_bytes(v);
+        iv[n].first = g->vals[i].producer;
+        iv[n].last = g->vals[i].producer;
+        iv[n].bytes = value_bytes(&e->t[i]);
         iv[n].value = i;
         iv[n].hook = -1;
         n++;
@@ -200,10 +368,9 @@ static int plan(struct csq_engine *e)
                 iv[k].last = g->nnodes;
     /* Pre-hook copies live only while their node runs. */
     for (i = 0; i < e->nhooks; i++) {
-        const struct csq_node *nd = &g->nodes[e->hooks[i].node];
-        int v = nd->in[e->hooks[i].input];
+        int v = g->nodes[e->hooks[i].node].in[e->hooks[i].input];
         iv[n].first = iv[n].last = e->hooks[i].node;
-        iv[n].bytes = v >= 0 ? value_bytes(&g->vals[v]) : ALIGN;
+        iv[n].bytes = v >= 0 ? value_bytes(&e->t[v]) : ALIGN;
         iv[n].value = -1;
         iv[n].hook = i;
         n++;
@@ -217,7 +384,7 @@ static int plan(struct csq_engine *e)
             moved = 0;
             for (j = 0; j < nplaced; j++) {
                 struct interval *p = &iv[placed[j]];
-                size_t po = p->value >= 0 ? e->plan.off[p->value] : e->hooks[p->hook].off;
+                size_t po = p->value >= 0 ? e->off[p->value] : e->hooks[p->hook].off;
                 if (p->last < iv[i].first || iv[i].last < p->first)
                     continue;
                 if (off < po + p->bytes && po < off + iv[i].bytes) {
@@ -227,7 +394,7 @@ static int plan(struct csq_engine *e)
             }
         }
         if (iv[i].value >= 0)
-            e->plan.off[iv[i].value] = off;
+            e->off[iv[i].value] = off;
         else
             e->hooks[iv[i].hook].off = off;
         placed[nplaced++] = i;
@@ -237,19 +404,18 @@ static int plan(struct csq_engine *e)
     /* Scratch: the most any kernel asks for. */
     for (i = 0; i < g->nnodes; i++) {
         const struct csq_op *op = csq_ops_get(g->nodes[i].op);
-        if (g->nodes[i].dead || !op->scratch)
+        struct csq_kargs a;
+        size_t s;
+
+        if (!e->steps[i].run || !op->scratch)
             continue;
-        {
-            struct csq_kargs a;
-            size_t s;
-            csq_ops_args(g, i, &a, &kb);
-            s = op->scratch(&a);
-            if (s > scratch)
-                scratch = s;
-        }
+        step_args(e, i, &a, &kb);
+        s = op->scratch(&a);
+        if (s > scratch)
+            scratch = s;
     }
-    e->plan.arena_bytes = top;
-    e->plan.scratch_floats = scratch;
+    e->arena_bytes = top;
+    e->scratch_floats = scratch;
 out:
     free(iv);
     free(placed);
@@ -282,122 +448,179 @@ static int same_shapes(const struct csq_engine *e, const struct csq_tensor *in)
     return 1;
 }
 
-static int prepare(struct csq_engine *e, const struct csq_tensor *inputs)
+static int replan(struct csq_engine *e, const struct csq_tensor *inputs)
 {
-    struct csq_graph *g = e->g;
+    const struct csq_graph *g = e->g;
     int rc, i;
 
-    if (e->planned && same_shapes(e, inputs))
-        return CSQ_OK;
+    e->planned = 0;
     for (i = 0; i < g->ninputs; i++) {
         const struct csq_value *v = &g->vals[g->inputs[i]];
         if (inputs[i].dtype != v->t.dtype)
             return csq_fail(CSQ_ESHAPE, "input '%s' of '%s' has the wrong data type",
                             v->name, g->path);
     }
-    if ((rc = csq_graph_bind_inputs(g, inputs)) != 0)
+    if ((rc = bind(e, inputs)) != 0 || (rc = plan_steps(e)) != 0 || (rc = plan_arena(e)) != 0)
         return rc;
-    if ((rc = plan(e)) != 0)
-        return rc;
-    if (e->plan.arena_bytes + e->plan.scratch_floats * sizeof(float) > csq_limit_memory())
+    if (e->arena_bytes + e->scratch_floats * sizeof(float) > csq_limit_memory())
         return csq_fail(CSQ_ENOMEM, "'%s': batch %lld needs %.1f MiB of activations, over the "
                         "--max-memory limit of %.1f MiB (try a smaller --batch)", g->path,
                         (long long)(inputs[0].rank ? inputs[0].dims[0] : 1),
-                        (e->plan.arena_bytes + e->plan.scratch_floats * sizeof(float))
+                        (e->arena_bytes + e->scratch_floats * sizeof(float))
                         / 1048576.0, csq_limit_memory() / 1048576.0);
-    if (e->plan.arena_bytes > e->arena_cap) {
+    if (e->arena_bytes > e->arena_cap) {
         csq_mem_afree(e->arena);
         e->arena_cap = 0;
-        e->arena = csq_mem_aligned(e->plan.arena_bytes, 1);
+        e->arena = csq_mem_aligned(e->arena_bytes, 1);
         if (!e->arena) {
             csq_errclear();
             return csq_fail(CSQ_ENOMEM, "'%s': cannot allocate %.1f MiB of activations "
                             "for batch %lld (try a smaller --batch)", g->path,
-                            (double)e->plan.arena_bytes / 1048576.0,
+                            (double)e->arena_bytes / 1048576.0,
                             (long long)(inputs[0].rank ? inputs[0].dims[0] : 1));
         }
-        e->arena_cap = e->plan.arena_bytes;
+        e->arena_cap = e->arena_bytes;
     }
-    if (e->plan.scratch_floats > e->scratch_cap) {
+    if (e->scratch_floats > e->scratch_cap) {
         csq_mem_afree(e->scratch);
         e->scratch_cap = 0;
-        e->scratch = csq_mem_aligned(e->plan.scratch_floats, sizeof(float));
+        e->scratch = csq_mem_aligned(e->scratch_floats, sizeof(float));
         if (!e->scratch)
             return CSQ_ENOMEM;
-        e->scratch_cap = e->plan.scratch_floats;
+        e->scratch_cap = e->scratch_floats;
+    }
+    for (i = 0; i < g->nvals; i++)
+        if (is_runtime(e, i))
+            e->t[i].data = e->arena + e->off[i];
+    for (i = 0; i < e->nhooks; i++) {
+        int v = g->nodes[e->hooks[i].node].in[e->hooks[i].input];
+        if (v >= 0) {
+            e->hooks[i].t = e->t[v];
+            e->hooks[i].t.data = e->arena + e->hooks[i].off;
+        }
     }
     for (i = 0; i < g->ninputs; i++) {
         e->bound[i] = inputs[i];
         if (small_bytes(&inputs[i]))
             memcpy(e->small[i], inputs[i].data, small_bytes(&inputs[i]));
     }
+    e->nthreads = csq_ops_threads();
     e->planned = 1;
     return CSQ_OK;
 }
 
-static int run_taps(struct csq_engine *e, int value)
+static int prepare(struct csq_engine *e, const struct csq_tensor *inputs)
+{
+    struct csq_kbuf kb;
+    int i, rc;
+
+    if (!(e->planned && e->nthreads == csq_ops_threads() && same_shapes(e, inputs)) &&
+        (rc = replan(e, inputs)) != 0)
+        return rc;
+    for (i = 0; i < e->g->nnodes; i++) {
+        struct step *s = &e->steps[i];
+        struct csq_kargs a;
+
+        if (!s->run || !s->npacked || s->packed_ok)
+            continue;
+        step_args(e, i, &a, &kb);
+        csq_ops_get(e->g->nodes[i].op)->pack(&a, s->packed);
+        s->packed_ok = 1;
+    }
+    return CSQ_OK;
+}
+
+/* --- forward --- */
+
+/* Taps on value v at the points in mask (bits 1 << enum csq_tap_at). */
+static int run_taps(struct csq_engine *e, int v, unsigned mask)
 {
     int i, rc;
 
     for (i = 0; i < e->ntaps; i++)
-        if (e->taps[i].value == value &&
-            (rc = e->taps[i].fn(e->taps[i].user, value, &e->g->vals[value].t)) != 0)
+        if (e->taps[i].value == v && (mask >> e->taps[i].at & 1u) &&
+            (rc = e->taps[i].fn(e->taps[i].user, e->taps[i].layer, &e->t[v])) != 0)
             return rc;
     return CSQ_OK;
 }
 
+/* The Relu fused into a node, applied apart, in place on its output. */
+static int relu_apart(const struct csq_engine *e, const struct csq_kargs *ka)
+{
+    struct csq_tensor *y = ka->out[0];
+    const struct csq_tensor *in[1];
+    struct csq_tensor *out[1];
+    struct csq_kargs a = *ka;
+
+    in[0] = y;
+    out[0] = y;
+    a.nin = a.nout = 1;
+    a.in = in;
+    a.out = out;
+    a.relu = 0;
+    a.plan = NULL;
+    a.packed = NULL;
+    return csq_ops_get(e->relu_op)->run(&a);
+}
+
 int csq_engine_forward(struct csq_engine *e, const struct csq_tensor *inputs)
 {
-    struct csq_graph *g = e->g;
+    const struct csq_graph *g = e->g;
+    const unsigned at_input = 1u << CSQ_TAP_INPUT, at_pre = 1u << CSQ_TAP_PRE;
+    const unsigned at_post = 1u << CSQ_TAP_POST;
     struct csq_kbuf kb;
-    struct csq_tensor hooked[8];
     int i, j, h, rc;
 
     if ((rc = prepare(e, inputs)) != 0)
         return rc;
     for (i = 0; i < g->ninputs; i++)
-        g->vals[g->inputs[i]].t.data = inputs[i].data;
-    for (i = 0; i < g->nvals; i++)
-        if (g->vals[i].kind == CSQ_VAL_RUNTIME && g->vals[i].producer >= 0)
-            g->vals[i].t.data = e->arena + e->plan.off[i];
+        e->t[g->inputs[i]].data = inputs[i].data;
     for (i = 0; i < g->ninputs; i++)
-        if ((rc = run_taps(e, g->inputs[i])) != 0)
+        if (e->ntaps && (rc = run_taps(e, g->inputs[i], at_input)) != 0)
             return rc;
     for (i = 0; i < g->nnodes; i++) {
-        struct csq_node *n = &g->nodes[i];
-        const struct csq_op *op = csq_ops_get(n->op);
+        const struct csq_node *n = &g->nodes[i];
+        const struct step *s = &e->steps[i];
         struct csq_kargs a;
-        int runtime = 0, nh = 0;
+        int apart;
 
-        if (n->dead)
-            continue;
-        for (j = 0; j < n->nout; j++)
-            if (n->out[j] >= 0 && g->vals[n->out[j]].kind == CSQ_VAL_RUNTIME)
-                runtime = 1;
-        if (!runtime)
-            continue;           /* folded at bind time */
-        csq_ops_args(g, i, &a, &kb);
+        if (!s->run)
+            continue;           /* dead, or folded at bind time */
+        step_args(e, i, &a, &kb);
         a.scratch = e->scratch;
-        for (h = 0; h < e->nhooks && nh < 8; h++) {
+        apart = n->fused_relu && s->pre_taps > 0;
+        if (apart)
+            a.relu = 0;
+        for (h = 0; h < e->nhooks; h++) {
             struct prehook *ph = &e->hooks[h];
             int v;
-            if (ph->node != i || ph->input >= n->nin || (v = n->in[ph->input]) < 0)
+            if (ph->node != i || (v = n->in[ph->input]) < 0)
                 continue;
-            hooked[nh] = g->vals[v].t;
-            hooked[nh].data = e->arena + ph->off;
-            memcpy(hooked[nh].data, g->vals[v].t.data, value_bytes(&g->vals[v]));
-            if ((rc = ph->fn(ph->user, i, ph->input, &hooked[nh])) != 0)
+            memcpy(ph->t.data, e->t[v].data, (size_t)csq_tensor_numel(&e->t[v]) *
+                   csq_dtype_size(e->t[v].dtype));
+            if ((rc = ph->fn(ph->user, i, ph->input, &ph->t)) != 0)
                 return rc;
-            kb.in[ph->input] = &hooked[nh];
-            nh++;
+            kb.in[ph->input] = &ph->t;
         }
-        if ((rc = op->run(&a)) != 0) {
+        if ((rc = csq_ops_get(n->op)->run(&a)) != 0) {
             csq_err_context("'%s'", g->path);
             return rc;
         }
-        for (j = 0; j < n->nout; j++)
-            if (n->out[j] >= 0 && (rc = run_taps(e, n->out[j])) != 0)
+        if (!e->ntaps)
+            continue;
+        for (j = 0; j < n->nout; j++) {
+            int v = n->out[j];
+            if (v < 0)
+                continue;
+            if (j == 0 && n->layer >= 0) {
+                if ((rc = run_taps(e, v, at_pre)) != 0)
+                    return rc;
+                if (apart && (rc = relu_apart(e, &a)) != 0)
+                    return rc;
+            }
+            if ((rc = run_taps(e, v, at_post | at_input)) != 0)
                 return rc;
+        }
     }
     return CSQ_OK;
 }
@@ -406,10 +629,5 @@ const struct csq_tensor *csq_engine_output(const struct csq_engine *e, int i)
 {
     if (i < 0 || i >= e->g->noutputs)
         return NULL;
-    return &e->g->vals[e->g->outputs[i]].t;
-}
-
-size_t csq_engine_arena_bytes(const struct csq_engine *e)
-{
-    return e->plan.arena_bytes;
+    return &e->t[e->g->outputs[i]];
 }

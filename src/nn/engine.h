@@ -1,16 +1,20 @@
 /*
- * engine: runs a bound graph on float32 / int64 inputs.
+ * engine: runs a graph on float32 / int64 inputs.
  *
+ * The engine borrows a const graph (which must outlive it) and keeps all
+ * run state itself: the shapes bound for the current batch size, the data
+ * pointer of every value, per-node plans (shape checks, kernel paths) and
+ * packed weights, so any number of engines can share one graph.  It
+ * re-plans when the input shapes change (e.g. a last, smaller batch).
  * All activations live in one arena whose offsets are planned from value
- * lifetimes, so memory follows the widest point of the network, not its
- * depth.  The engine borrows the graph (which must outlive it) and
- * re-binds it when the input shapes change (e.g. a last, smaller batch).
+ * lifetimes, so memory follows the widest point of the network.
  * Tensors handed to taps and returned by csq_engine_output() point into
- * the arena: valid until the next forward call.
+ * the engine: valid until the next forward call.
  *
  *     struct csq_engine *e;
  *     rc = csq_engine_new(g, &e);
- *     rc = csq_engine_tap(e, value_index, fn, user);     optional
+ *     rc = csq_engine_tap(e, layer, CSQ_TAP_POST, fn, user);   optional
+ *     rc = csq_engine_set_weight(e, g->layers[l].weight, wq);  optional
  *     rc = csq_engine_forward(e, inputs);                inputs[g->ninputs]
  *     y = csq_engine_output(e, 0);
  *     csq_engine_free(e);
@@ -22,24 +26,42 @@
 
 struct csq_engine;
 
-/* Called after the value is computed, once per forward; non-zero status
- * stops the forward and is returned by it. */
-typedef int (*csq_tap_fn)(void *user, int value, const struct csq_tensor *t);
+/* Where a tap reads a quantizable layer. */
+enum csq_tap_at {
+    CSQ_TAP_INPUT,      /* the layer's data input, when computed (a pre-hook
+                         * then rewrites only the layer's private copy) */
+    CSQ_TAP_PRE,        /* its output before a Relu fused into it */
+    CSQ_TAP_POST        /* its output after a fused Relu (= PRE when none is) */
+};
+
+/* Called once per forward with the tensor of layer (index in g->layers)
+ * at the point asked for; non-zero status stops the forward and is
+ * returned by it. */
+typedef int (*csq_tap_fn)(void *user, int layer, const struct csq_tensor *t);
 
 /* Called before node runs with its input i; the hook may rewrite t->data
- * in place (fake quantization); t is a private copy when the value has
- * other readers. */
+ * in place (fake quantization): t is a private copy. */
 typedef int (*csq_prehook_fn)(void *user, int node, int input, struct csq_tensor *t);
 
-int csq_engine_new(struct csq_graph *g, struct csq_engine **out);
+int csq_engine_new(const struct csq_graph *g, struct csq_engine **out);
 void csq_engine_free(struct csq_engine *e);
 
-int csq_engine_tap(struct csq_engine *e, int value, csq_tap_fn fn, void *user);
+/* A pre-activation tap on a layer with a fused Relu makes that layer's
+ * kernel leave the Relu out and the engine apply it after the tap; no tap,
+ * no cost. */
+int csq_engine_tap(struct csq_engine *e, int layer, enum csq_tap_at at,
+                   csq_tap_fn fn, void *user);
+/* One pre-hook per node input: a second on the same input is refused. */
 int csq_engine_prehook(struct csq_engine *e, int node, int input,
                        csq_prehook_fn fn, void *user);
-
 /* Forget every tap and pre-hook (their user pointers may be gone). */
 void csq_engine_clear_hooks(struct csq_engine *e);
+
+/* Substitutes data (borrowed: the caller keeps it alive and unchanged
+ * while it is set) for the float initializer value, e.g. a quantized copy
+ * of a layer's weight; NULL restores the graph's own.  Weights derived
+ * from it (packed) are recomputed at the next forward. */
+int csq_engine_set_weight(struct csq_engine *e, int value, const float *data);
 
 /* inputs[i] feeds g->inputs[i]; dims of each must fit the declared ones
  * (symbolic dims take any size).  Fails with one message on a shape
@@ -47,7 +69,5 @@ void csq_engine_clear_hooks(struct csq_engine *e);
 int csq_engine_forward(struct csq_engine *e, const struct csq_tensor *inputs);
 
 const struct csq_tensor *csq_engine_output(const struct csq_engine *e, int i);
-/* Bytes in the activation arena at the last forward. */
-size_t csq_engine_arena_bytes(const struct csq_engine *e);
 
 #endif

@@ -4,13 +4,15 @@
  * A graph is a list of values (tensors: inputs, weights, activations) and a
  * list of nodes in topological order that read and write them by index.
  * The graph owns everything it points to; csq_graph_free() releases it.
- * Pointers into a graph stay valid until the graph is freed, except value
- * data of folded constants, which csq_graph_bind() recomputes.
+ * The loader runs the passes below; afterwards the graph is read-only
+ * (every other module takes a const graph): its value shapes are those of
+ * batch 1 (none with CSQ_ONNX_NO_BIND), and run state (batch-bound shapes, activation data, substituted
+ * weights) belongs to each engine (nn/engine.h).
  *
  *     struct csq_graph *g;
  *     rc = csq_onnx_load(path, &g);            (onnx/onnx.h)
- *     rc = csq_graph_bind(g, batch);          shapes for this batch size
  *     for each layer in g->layers ...          quantizable layers
+ *     csq_layer_layout(g, l, &lay);            its weight's channels
  *     csq_graph_free(g);
  */
 #ifndef CSQ_GRAPH_H
@@ -29,13 +31,13 @@ enum csq_value_kind {
     CSQ_VAL_RUNTIME = 0,    /* computed by the engine per batch */
     CSQ_VAL_INPUT,          /* fed by the caller */
     CSQ_VAL_INIT,           /* initializer or Constant: data owned, fixed */
-    CSQ_VAL_FOLDED          /* constant computed by csq_graph_bind() */
+    CSQ_VAL_FOLDED          /* computed from shapes by the last bind (batch 1) */
 };
 
 struct csq_value {
     char *name;
     int kind;                /* enum csq_value_kind */
-    struct csq_tensor t;     /* dims valid after csq_graph_bind() */
+    struct csq_tensor t;     /* dims for batch 1 once loaded */
     int64_t decl_dims[CSQ_MAX_RANK]; /* input dims as declared, -1 = symbolic */
     int decl_rank;           /* inputs: declared rank, -1 = no shape given */
     int producer;            /* node index, -1 if none */
@@ -103,7 +105,16 @@ struct csq_graph {
     struct csq_meta *meta;   /* metadata_props */
     int nmeta;
     char *path;              /* file it was loaded from */
-    int64_t batch;           /* batch size of the last bind, 0 if none */
+};
+
+/* Per-output-channel layout of a layer's weight: channel o, element i is
+ * at o * ch_stride + i * el_stride. */
+struct csq_layout {
+    int64_t groups;          /* Conv groups, else 1 */
+    int64_t channels;        /* output channels */
+    int64_t per_channel;     /* weight elements per output channel */
+    int64_t ch_stride, el_stride;   /* in elements */
+    int strided;             /* 0: no per-channel layout (a MatMul weight of rank > 2) */
 };
 
 void csq_graph_free(struct csq_graph *g);
@@ -113,38 +124,37 @@ const struct csq_attr *csq_node_attr(const struct csq_node *n, const char *name)
 int64_t csq_node_int(const struct csq_node *n, const char *name, int64_t def);
 float csq_node_float(const struct csq_node *n, const char *name, float def);
 const char *csq_node_string(const struct csq_node *n, const char *name, const char *def);
-int csq_graph_find_value(const struct csq_graph *g, const char *name);
 const char *csq_graph_meta(const struct csq_graph *g, const char *key);
 /* A printable node name: the file's name or "<op>_<index>". */
 const char *csq_node_label(const struct csq_graph *g, int node, char *buf, size_t len);
+/* An initializer, or a value the last bind folded. */
+int csq_value_is_const(const struct csq_value *v);
+void csq_layer_layout(const struct csq_graph *g, int l, struct csq_layout *lay);
 
 /*
- * Passes, run by the loader in this order:
+ * Passes, run by the loader in this order (one file each, pass_*.c):
  * csq_graph_check      every input defined, no cycles, sorts nodes
- *                      topologically, resolves op types (unsupported op
- *                      is an error naming op, node and opset)
+ *                      topologically (pass_check.c)
  * csq_graph_bind(1) + csq_graph_freeze   constant subgraphs become weights
  * csq_graph_fold_bn    folds BatchNormalization into the preceding Conv
- * csq_graph_find_layers quantizable layers and their names
- * csq_graph_bind       shapes for a batch size: runs shape inference and
- *                      evaluates every node whose inputs are constant
- *                      (the Shape / Gather / Concat chains of
- *                      torch.onnx.export)
+ * csq_graph_find_layers quantizable layers and their names (layers.c)
+ * csq_graph_fuse       Relu into the Conv / Add before it
+ * csq_graph_bind(1)    the batch-1 shapes every reader of the graph sees
  */
 int csq_graph_check(struct csq_graph *g);
 int csq_graph_fold_bn(struct csq_graph *g);
 int csq_graph_find_layers(struct csq_graph *g);
 /* Folds a Relu into the Conv or Add before it when it is that node's only
- * reader, saving a pass over memory.  Scores are unchanged: TF-IDF pools
- * relu(Y), and relu(relu(Y)) = relu(Y). */
+ * reader, saving a pass over memory.  A tap says whether it wants the
+ * value before or after that Relu (nn/engine.h). */
 int csq_graph_fuse(struct csq_graph *g);
+/* Shape inference for a batch size, evaluating every node whose inputs
+ * are constant (the Shape / Gather / Concat chains of torch.onnx.export);
+ * see nn/bind.h (pass_fold.c). */
 int csq_graph_bind(struct csq_graph *g, int64_t batch);
 /* After a bind: values folded from constants alone become initializers
  * and their nodes are removed, so weights fed through Identity (as
  * torch.onnx.export writes shared weights) are plain constants. */
 int csq_graph_freeze(struct csq_graph *g);
-/* Bind to the exact shapes of shapes[g->ninputs] (their data is ignored);
- * declared fixed dims must match. */
-int csq_graph_bind_inputs(struct csq_graph *g, const struct csq_tensor *shapes);
 
 #endif

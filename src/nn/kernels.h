@@ -14,12 +14,20 @@
 /* op_conv.c */
 CSQ_KERNEL(conv);
 size_t csq_op_conv_scratch(const struct csq_kargs *a);
+int csq_op_conv_plan(const struct csq_kargs *a, void *plan);
+size_t csq_op_conv_packed(const struct csq_kargs *a);
+void csq_op_conv_pack(const struct csq_kargs *a, float *dst);
 /* op_gemm.c */
 CSQ_KERNEL(gemm);
 CSQ_KERNEL(matmul);
+int csq_op_gemm_plan(const struct csq_kargs *a, void *plan);
+int csq_op_matmul_plan(const struct csq_kargs *a, void *plan);
 /* op_pool.c */
 CSQ_KERNEL(maxpool);
 CSQ_KERNEL(avgpool);
+int csq_op_maxpool_plan(const struct csq_kargs *a, void *plan);
+int csq_op_avgpool_plan(const struct csq_kargs *a, void *plan);
+size_t csq_op_pool_scratch(const struct csq_kargs *a);
 CSQ_KERNEL(globalavgpool);
 CSQ_KERNEL(globalmaxpool);
 /* op_bn.c */

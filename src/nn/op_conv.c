@@ -17,10 +17,14 @@
  * compete for the cores.
  * Scratch (csq_op_conv_scratch) never grows with the batch: per thread a
  * column buffer of about COL_BUDGET floats or a Winograd block of about
- * WINO_BUDGET, plus for Winograd the transformed weights (16 x M x C).
+ * WINO_BUDGET.  The Winograd-transformed weights (16 x M x C) are packed
+ * once per engine (csq_op_conv_pack); without them they lead the scratch.
+ * An engine plans once per batch size (csq_op_conv_plan): checks, path
+ * and tiling; run then only computes.
  */
 #include "config.h"
 
+#include <assert.h>
 #include <string.h>
 
 #include <cblas.h>
@@ -59,6 +63,8 @@ struct conv {
     int64_t tw, ntiles;         /* Winograd: 2x2 tiles per row, in all */
     int relu;                   /* a Relu is fused in: clamp while cache-hot */
 };
+
+static_assert(sizeof(struct conv) <= CSQ_OP_PLAN_BYTES, "conv plan too big");
 
 /* y[r][0..cols) = max(y, 0) for rows of stride ld */
 static void relu_block(float *y, int64_t rows, int64_t cols, int64_t ld)
@@ -257,14 +263,34 @@ int csq_op_conv_infer(struct csq_kargs *a)
     return 0;
 }
 
+/* The plan of *a: the engine's, or checked and made here. */
+static int get_plan(const struct csq_kargs *a, struct conv *p)
+{
+    int rc;
+
+    if (a->plan) {
+        *p = *(const struct conv *)a->plan;
+        return 0;
+    }
+    if ((rc = conv_check(a, p)))
+        return rc;
+    conv_plan(a, p);
+    return 0;
+}
+
+int csq_op_conv_plan(const struct csq_kargs *a, void *plan)
+{
+    return get_plan(a, plan);
+}
+
 size_t csq_op_conv_scratch(const struct csq_kargs *a)
 {
     struct conv p;
 
-    if (conv_check(a, &p))
+    if (get_plan(a, &p))
         return 0;
-    conv_plan(a, &p);
-    return (size_t)(per_thread(&p) * p.nt + (p.path == PATH_WINO ? 16 * p.m * p.c : 0));
+    return (size_t)(per_thread(&p) * p.nt +
+                    (p.path == PATH_WINO && !a->packed ? 16 * p.m * p.c : 0));
 }
 
 /* Output positions [lo, hi) of a row whose input index lo*s + off stays in
@@ -433,6 +459,32 @@ static void wino_weights(const struct conv *p, const float *w, float *u, int64_t
             }
         }
     }
+}
+
+size_t csq_op_conv_packed(const struct csq_kargs *a)
+{
+    struct conv p;
+
+    if (get_plan(a, &p) || p.path != PATH_WINO)
+        return 0;
+    return (size_t)(16 * p.m * p.c);
+}
+
+static void wino_all(const struct conv *p, const float *w, float *u)
+{
+    int64_t m;
+
+#pragma omp parallel for num_threads(p->nt) schedule(static)
+    for (m = 0; m < p->m; m++)
+        wino_weights(p, w, u, m, m + 1);
+}
+
+void csq_op_conv_pack(const struct csq_kargs *a, float *dst)
+{
+    struct conv p;
+
+    if (get_plan(a, &p) == 0 && p.path == PATH_WINO)
+        wino_all(&p, a->in[1]->data, dst);
 }
 
 /* v[i][t] for tiles t in [t0, t1) from the row r of B^T d (row i of
@@ -617,10 +669,9 @@ int csq_op_conv_run(struct csq_kargs *a)
     int64_t it, per;
     int rc, nt, blas;
 
-    if ((rc = conv_check(a, &p)))
+    if ((rc = get_plan(a, &p)))
         return rc;
-    conv_plan(a, &p);
-    p.relu = a->node->fused_relu;
+    p.relu = a->relu;
     x = a->in[0]->data;
     w = a->in[1]->data;
     b = a->nin > 2 && a->in[2] ? a->in[2]->data : NULL;
@@ -629,13 +680,11 @@ int csq_op_conv_run(struct csq_kargs *a)
         return 0;
     per = per_thread(&p);
     nt = p.items < p.nt ? (int)p.items : p.nt;
-    if (p.path == PATH_WINO) {
-        /* the transformed weights lead the scratch; items see them as w */
-        int64_t m;
-
-#pragma omp parallel for num_threads(p.nt) schedule(static)
-        for (m = 0; m < p.m; m++)
-            wino_weights(&p, w, a->scratch, m, m + 1);
+    if (p.path == PATH_WINO && a->packed) {
+        w = a->packed;              /* items see the transformed weights as w */
+    } else if (p.path == PATH_WINO) {
+        /* not packed: the transformed weights lead the scratch */
+        wino_all(&p, w, a->scratch);
         w = a->scratch;
         scratch = a->scratch + 16 * p.m * p.c;
     }

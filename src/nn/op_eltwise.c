@@ -202,7 +202,7 @@ static int binary_run(struct csq_kargs *a, int op)
 
             run_f32(op, oo, (const float *)x->data + ox, (const float *)y->data + oy, n, sx, sy);
             /* a fused Relu (csq_graph_fuse), while the chunk is in cache */
-            if (a->node->fused_relu)
+            if (a->relu)
                 for (i = 0; i < n; i++)
                     oo[i] = oo[i] < 0.0f ? 0.0f : oo[i];
         } else

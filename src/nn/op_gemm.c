@@ -1,10 +1,12 @@
 /*
  * op_gemm: ONNX Gemm (opsets 7-13) and MatMul (numpy semantics), float32,
  * both one or more OpenBLAS sgemm calls made from one thread, so OpenBLAS
- * uses the configured thread count itself.
+ * uses the configured thread count itself.  An engine checks once per
+ * plan (csq_op_gemm_plan, csq_op_matmul_plan); run then trusts the plan.
  */
 #include "config.h"
 
+#include <assert.h>
 #include <string.h>
 
 #include <cblas.h>
@@ -62,6 +64,13 @@ static int gemm_check(const struct csq_kargs *a, struct gemm *p)
     return 0;
 }
 
+static_assert(sizeof(struct gemm) <= CSQ_OP_PLAN_BYTES, "gemm plan too big");
+
+int csq_op_gemm_plan(const struct csq_kargs *a, void *plan)
+{
+    return gemm_check(a, plan);
+}
+
 int csq_op_gemm_infer(struct csq_kargs *a)
 {
     struct gemm p;
@@ -85,7 +94,9 @@ int csq_op_gemm_run(struct csq_kargs *a)
     int64_t i, j;
     int rc;
 
-    if ((rc = gemm_check(a, &p)))
+    if (a->plan)
+        p = *(const struct gemm *)a->plan;
+    else if ((rc = gemm_check(a, &p)))
         return rc;
     if (p.m == 0 || p.n == 0)
         return 0;
@@ -185,6 +196,13 @@ static int mm_check(const struct csq_kargs *a, struct mm *p, struct csq_tensor *
     return 0;
 }
 
+static_assert(sizeof(struct mm) <= CSQ_OP_PLAN_BYTES, "matmul plan too big");
+
+int csq_op_matmul_plan(const struct csq_kargs *a, void *plan)
+{
+    return mm_check(a, plan, NULL);
+}
+
 int csq_op_matmul_infer(struct csq_kargs *a)
 {
     struct mm p;
@@ -200,7 +218,9 @@ int csq_op_matmul_run(struct csq_kargs *a)
     int64_t bi;
     int rc, i;
 
-    if ((rc = mm_check(a, &p, NULL)))
+    if (a->plan)
+        p = *(const struct mm *)a->plan;
+    else if ((rc = mm_check(a, &p, NULL)))
         return rc;
     if (p.m == 0 || p.n == 0 || p.batch == 0)
         return 0;

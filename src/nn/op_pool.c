@@ -2,24 +2,27 @@
  * op_pool: MaxPool, AveragePool (1-D to 3-D windows, ONNX opsets 7-19
  * attributes), GlobalAveragePool and GlobalMaxPool, float32 NC...
  * Every shape is run as a 3-D window (missing leading dims of size 1);
- * planes (n, c) are spread over the threads.
+ * planes (n, c) are spread over the threads.  An engine checks once per
+ * plan (csq_op_maxpool_plan ...); the per-dim tap tables are rebuilt in
+ * scratch on each run (a few hundred entries), so run allocates nothing.
  */
 #include "config.h"
 
+#include <assert.h>
 #include <math.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "nn/kernels.h"
 #include "nn/op_win.h"
 #include "util/err.h"
-#include "util/mem.h"
 
 struct pool {
     int64_t planes;                     /* N * C */
     struct csq_win w;                   /* 3-D, leading dims padded with 1 */
     int avg, include_pad;
 };
+
+static_assert(sizeof(struct pool) <= CSQ_OP_PLAN_BYTES, "pool plan too big");
 
 static int nthreads(const struct csq_kargs *a)
 {
@@ -189,23 +192,45 @@ static void pool_plane(const struct pool *p, const struct taps *const tp[CSQ_WIN
     }
 }
 
+static int get_plan(const struct csq_kargs *a, const char *op, int avg, struct pool *p)
+{
+    if (a->plan) {
+        *p = *(const struct pool *)a->plan;
+        return 0;
+    }
+    return pool_check(a, op, avg, p);
+}
+
+static int64_t ntaps(const struct pool *p)
+{
+    return p->w.out[0] + p->w.out[1] + p->w.out[2];
+}
+
+/* Floats of scratch: the tap tables of the three dims. */
+size_t csq_op_pool_scratch(const struct csq_kargs *a)
+{
+    struct pool p;
+    int avg = strcmp(a->node->op_type, "AveragePool") == 0;
+
+    if (get_plan(a, avg ? "AveragePool" : "MaxPool", avg, &p))
+        return 0;
+    return ((size_t)ntaps(&p) * sizeof(struct taps) + sizeof(float) - 1) / sizeof(float);
+}
+
 static int pool_run(struct csq_kargs *a, const char *op, int avg)
 {
     const float *x = a->in[0]->data;
     float *y = a->out[0]->data;
     const struct taps *tp[CSQ_WIN_MAX];
-    struct taps *t;
+    struct taps *t = (struct taps *)(void *)a->scratch;
     int64_t pl, in, out;
     struct pool p;
     int rc;
 
-    if ((rc = pool_check(a, op, avg, &p)))
+    if ((rc = get_plan(a, op, avg, &p)))
         return rc;
     in = p.w.in[0] * p.w.in[1] * p.w.in[2];
     out = p.w.out[0] * p.w.out[1] * p.w.out[2];
-    t = csq_mem_array((size_t)(p.w.out[0] + p.w.out[1] + p.w.out[2]), sizeof *t);
-    if (!t)
-        return CSQ_ENOMEM;
     taps_fill(&p.w, 0, t);
     taps_fill(&p.w, 1, t + p.w.out[0]);
     taps_fill(&p.w, 2, t + p.w.out[0] + p.w.out[1]);
@@ -215,7 +240,6 @@ static int pool_run(struct csq_kargs *a, const char *op, int avg)
 #pragma omp parallel for num_threads(nthreads(a)) schedule(static)
     for (pl = 0; pl < p.planes; pl++)
         pool_plane(&p, tp, x + pl * in, y + pl * out);
-    free(t);
     return 0;
 }
 
@@ -229,6 +253,11 @@ int csq_op_maxpool_run(struct csq_kargs *a)
     return pool_run(a, "MaxPool", 0);
 }
 
+int csq_op_maxpool_plan(const struct csq_kargs *a, void *plan)
+{
+    return pool_check(a, "MaxPool", 0, plan);
+}
+
 int csq_op_avgpool_infer(struct csq_kargs *a)
 {
     return pool_infer(a, "AveragePool", 1);
@@ -237,6 +266,11 @@ int csq_op_avgpool_infer(struct csq_kargs *a)
 int csq_op_avgpool_run(struct csq_kargs *a)
 {
     return pool_run(a, "AveragePool", 1);
+}
+
+int csq_op_avgpool_plan(const struct csq_kargs *a, void *plan)
+{
+    return pool_check(a, "AveragePool", 1, plan);
 }
 
 static int global_infer(struct csq_kargs *a, const char *op)

@@ -12,14 +12,17 @@
 #include "nn/ops.h"
 
 #define ROW(onnx, fn, scr, fl) \
-    { onnx, csq_op_##fn##_infer, csq_op_##fn##_run, scr, fl }
+    { onnx, csq_op_##fn##_infer, csq_op_##fn##_run, scr, NULL, NULL, NULL, fl }
+/* an op whose checks run once per engine plan */
+#define PLANNED(onnx, fn, scr, pk, pks) \
+    { onnx, csq_op_##fn##_infer, csq_op_##fn##_run, scr, csq_op_##fn##_plan, pk, pks, 0 }
 
 static const struct csq_op op_table[] = {
-    ROW("Conv", conv, csq_op_conv_scratch, 0),
-    ROW("Gemm", gemm, NULL, 0),
-    ROW("MatMul", matmul, NULL, 0),
-    ROW("MaxPool", maxpool, NULL, 0),
-    ROW("AveragePool", avgpool, NULL, 0),
+    PLANNED("Conv", conv, csq_op_conv_scratch, csq_op_conv_packed, csq_op_conv_pack),
+    PLANNED("Gemm", gemm, NULL, NULL, NULL),
+    PLANNED("MatMul", matmul, NULL, NULL, NULL),
+    PLANNED("MaxPool", maxpool, csq_op_pool_scratch, NULL, NULL),
+    PLANNED("AveragePool", avgpool, csq_op_pool_scratch, NULL, NULL),
     ROW("GlobalAveragePool", globalavgpool, NULL, 0),
     ROW("GlobalMaxPool", globalmaxpool, NULL, 0),
     ROW("BatchNormalization", batchnorm, NULL, 0),
@@ -67,7 +70,8 @@ const struct csq_op *csq_ops_get(int op)
     return op >= 0 && op < OP_COUNT ? &op_table[op] : NULL;
 }
 
-void csq_ops_args(struct csq_graph *g, int node, struct csq_kargs *a, struct csq_kbuf *b)
+void csq_ops_args(const struct csq_graph *g, int node, struct csq_tensor *t,
+                  struct csq_kargs *a, struct csq_kbuf *b)
 {
     const struct csq_node *n = &g->nodes[node];
     int j;
@@ -81,13 +85,9 @@ void csq_ops_args(struct csq_graph *g, int node, struct csq_kargs *a, struct csq
     a->in = b->in;
     a->out = b->out;
     a->nthreads = csq_ops_threads();
+    a->relu = n->fused_relu;
     for (j = 0; j < n->nin; j++)
-        b->in[j] = n->in[j] >= 0 ? &g->vals[n->in[j]].t : NULL;
+        b->in[j] = n->in[j] >= 0 ? &t[n->in[j]] : NULL;
     for (j = 0; j < n->nout; j++)
-        b->out[j] = n->out[j] >= 0 ? &g->vals[n->out[j]].t : NULL;
-}
-
-int csq_ops_count(void)
-{
-    return OP_COUNT;
+        b->out[j] = n->out[j] >= 0 ? &t[n->out[j]] : NULL;
 }

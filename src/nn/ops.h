@@ -12,8 +12,19 @@
  *   not.  Never allocates out data.  Errors are reported with csq_fail()
  *   and name the node (a->name).
  * - run: compute out[i]->data, which the caller allocated with the size
- *   infer gave.  Never fails on shapes infer accepted; may use a->scratch.
- * - scratch: floats of scratch memory run needs (NULL = none).
+ *   infer gave.  Never fails on shapes infer accepted; may use a->scratch;
+ *   allocates nothing.  With a->plan set it trusts the plan and checks
+ *   nothing; a->relu asks it to apply a fused Relu to out[0].
+ * - scratch: floats of scratch memory run needs (NULL = none), for the
+ *   plan and packed data in *a.
+ * - plan (optional): the shape and attribute checks run does, done once
+ *   when an engine plans for a batch size; stores what run needs in
+ *   plan[CSQ_OP_PLAN_BYTES] (handed back as a->plan).
+ * - packed / pack (optional): floats of data derived from a constant
+ *   weight in[1] under a plan (Winograd-transformed weights), and their
+ *   computation into dst; an engine packs once, and again only when the
+ *   weight is substituted.  run finds them in a->packed (NULL = none:
+ *   run derives them in scratch).
  * Omitted optional inputs are NULL in in[] (nin counts them); outputs
  * nobody asked for (an empty name in the file) are NULL in out[]: infer
  * and run skip them.
@@ -34,8 +45,14 @@ struct csq_kargs {
     const struct csq_tensor **in;    /* [nin], NULL = omitted */
     struct csq_tensor **out;         /* [nout] */
     int nthreads;                    /* threads the kernel may use */
+    int relu;                        /* apply a fused Relu to out[0] */
     float *scratch;                  /* run only: scratch(a) floats */
+    const void *plan;                /* from op->plan, NULL = run checks */
+    const float *packed;             /* from op->pack, NULL = none */
 };
+
+/* Bytes of a node's plan; kernels static_assert their plan fits. */
+#define CSQ_OP_PLAN_BYTES 512
 
 enum {
     /* output depends only on the input's shape (Shape): foldable as soon
@@ -48,6 +65,9 @@ struct csq_op {
     int (*infer)(struct csq_kargs *a);
     int (*run)(struct csq_kargs *a);
     size_t (*scratch)(const struct csq_kargs *a);
+    int (*plan)(const struct csq_kargs *a, void *plan);
+    size_t (*packed)(const struct csq_kargs *a);
+    void (*pack)(const struct csq_kargs *a, float *dst);
     unsigned flags;
 };
 
@@ -60,14 +80,16 @@ struct csq_kbuf {
     char label[64];
 };
 
-/* Fill *a for node i of g: tensors of its values (NULL where omitted),
- * label, opset, the current thread count; scratch is left NULL. */
-void csq_ops_args(struct csq_graph *g, int node, struct csq_kargs *a, struct csq_kbuf *b);
+/* Fill *a for node i of g over the tensor table t[g->nvals] (one binding:
+ * the graph's or an engine's): tensors of its values (NULL where omitted),
+ * label, opset, the current thread count, relu = the node's fused Relu;
+ * scratch, plan and packed are left NULL. */
+void csq_ops_args(const struct csq_graph *g, int node, struct csq_tensor *t,
+                  struct csq_kargs *a, struct csq_kbuf *b);
 
 /* Row index of an op type in the default domain, -1 if unsupported. */
 int csq_ops_find(const char *op_type);
 const struct csq_op *csq_ops_get(int op);
-int csq_ops_count(void);
 
 /* Threads used by kernels and OpenBLAS; n <= 0 means all cores. */
 void csq_ops_set_threads(int n);

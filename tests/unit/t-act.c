@@ -4,7 +4,7 @@
 
 #include <float.h>
 
-#include "kargs.h"
+#include "kt.h"
 
 #define F CSQ_DT_FLOAT
 #define I64 CSQ_DT_INT64

@@ -2,7 +2,7 @@
  * ReduceMean, against values worked out by hand. */
 #include "config.h"
 
-#include "kargs.h"
+#include "kt.h"
 
 #define F CSQ_DT_FLOAT
 #define I64 CSQ_DT_INT64

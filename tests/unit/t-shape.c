@@ -2,7 +2,7 @@
  * hand-worked shapes and values, and their error cases. */
 #include "config.h"
 
-#include "kargs.h"
+#include "kt.h"
 
 #define F CSQ_DT_FLOAT
 #define I64 CSQ_DT_INT64
