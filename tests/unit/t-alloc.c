@@ -1,6 +1,7 @@
-/* alloc: exact optimum against brute-force enumeration, infeasibility
- * minima, the relaxation against the fractional-knapsack closed form,
- * determinism and the time-limit flag. */
+/* alloc: exact optimum against brute-force enumeration (linear costs, the
+ * TF-IDF case, and cost tables that are not linear in the width),
+ * infeasibility minima, the relaxation against the fractional-knapsack
+ * closed forms, determinism and the time-limit flag. */
 #include "config.h"
 
 #include <math.h>
@@ -26,10 +27,22 @@ static int irand(int n) { return (int)(next() % (uint64_t)n); }
 static double drand(void) { return (double)(next() >> 11) / 9007199254740992.0; }
 
 #define MAXL 8
+#define NB CSQ_ALLOC_MAXBITS
+
+/* -score x b for every width, written out here rather than taken from
+ * csq_alloc_cost_linear (which errors_and_presets checks against this) */
+static void linear_costs(const double *score, int n, double *cost)
+{
+    int l, b;
+
+    for (l = 0; l < n; l++)
+        for (b = 1; b <= NB; b++)
+            cost[l * NB + b - 1] = -(score[l] * b);
+}
 
 struct inst {
     int n, nc, abits;
-    double score[MAXL];
+    double score[MAXL], cost[MAXL * NB];
     int64_t params[MAXL], macs[MAXL];
     int cand[4], pin[MAXL], tie[MAXL];
     double size, bops;
@@ -144,11 +157,12 @@ static void make_instance(struct inst *in)
         in->size = 1;
 }
 
-static void fill_problem(const struct inst *in, struct csq_alloc_problem *p)
+static void fill_problem(struct inst *in, struct csq_alloc_problem *p)
 {
     memset(p, 0, sizeof *p);
+    linear_costs(in->score, in->n, in->cost);
     p->nlayers = in->n;
-    p->score = in->score;
+    p->cost = in->cost;
     p->params = in->params;
     p->macs = in->macs;
     p->cand = in->cand;
@@ -193,9 +207,9 @@ static void random_vs_brute(void)
                 bad_msg++;
             continue;
         }
-        if (fabs(r.objective - b.best) > 1e-9 * fmax(1e-3, fabs(b.best))) {
+        if (fabs(-r.objective - b.best) > 1e-9 * fmax(1e-3, fabs(b.best))) {
             bad_obj++;
-            diag("instance %d: objective %.12g, brute force %.12g", t, r.objective, b.best);
+            diag("instance %d: objective %.12g, brute force %.12g", t, -r.objective, b.best);
         }
         if ((in.size > 0 && (double)r.size_bits > in.size)
             || (in.bops > 0 && (double)r.bops > in.bops))
@@ -295,7 +309,7 @@ static void relax_closed_form(void)
             continue;
         }
         runs++;
-        if (fabs(r.relaxed_objective - greedy_fractional(&in, cmin, cmax))
+        if (fabs(-r.relaxed_objective - greedy_fractional(&in, cmin, cmax))
             > 1e-9 * fmax(1e-3, fabs(r.relaxed_objective)))
             bad_lp++;
         if ((double)r.size_bits > in.size)
@@ -306,7 +320,7 @@ static void relax_closed_form(void)
                 inset |= r.wbits[l] == in.cand[k];
             bad_round += !inset;
         }
-        if (r.objective > r.relaxed_objective + 1e-12 || r.proven_optimal)
+        if (r.objective < r.relaxed_objective - 1e-12 || r.proven_optimal)
             bad_round++;
         csq_alloc_result_release(&r);
     }
@@ -321,15 +335,16 @@ static void determinism(void)
     /* six identical layers, budget for three at 4 bits and three at 2:
      * any split is optimal; the canonical one gives the earlier layers
      * the wider width */
-    double score[6] = {0.5, 0.5, 0.5, 0.5, 0.5, 0.5};
+    double score[6] = {0.5, 0.5, 0.5, 0.5, 0.5, 0.5}, cost[6 * NB];
     int64_t params[6] = {10, 10, 10, 10, 10, 10}, macs[6] = {7, 7, 7, 7, 7, 7};
     int cand[3] = {4, 2, 3}, want[6] = {4, 4, 4, 2, 2, 2};
     struct csq_alloc_problem p = {0};
     struct csq_alloc_result a, b;
     int l, same = 1, canon = 1;
 
+    linear_costs(score, 6, cost);
     p.nlayers = 6;
-    p.score = score;
+    p.cost = cost;
     p.params = params;
     p.macs = macs;
     p.cand = cand;
@@ -344,7 +359,7 @@ static void determinism(void)
     ok(same, "equal scores: two solves give the same assignment");
     ok(canon, "equal scores: earlier layers get the wider widths (%d %d %d %d %d %d)",
        a.wbits[0], a.wbits[1], a.wbits[2], a.wbits[3], a.wbits[4], a.wbits[5]);
-    is_near(a.objective, 0.5 * 18, 1e-12, "equal scores: objective");
+    is_near(-a.objective, 0.5 * 18, 1e-12, "equal scores: objective");
     is_near(a.mean_wbits, 3.0, 1e-12, "mean_wbits is size / params");
     csq_alloc_result_release(&a);
     csq_alloc_result_release(&b);
@@ -353,7 +368,7 @@ static void determinism(void)
 static void large_and_time_limit(void)
 {
     enum { N = 300 };
-    static double score[N];
+    static double score[N], cost[N * NB];
     static int64_t params[N], macs[N];
     int cand[7] = {2, 3, 4, 5, 6, 7, 8}, l;
     double tp = 0, tm = 0;
@@ -367,8 +382,9 @@ static void large_and_time_limit(void)
         tp += (double)params[l];
         tm += (double)macs[l];
     }
+    linear_costs(score, N, cost);
     p.nlayers = N;
-    p.score = score;
+    p.cost = cost;
     p.params = params;
     p.macs = macs;
     p.cand = cand;
@@ -382,14 +398,14 @@ static void large_and_time_limit(void)
     ok(csq_alloc_solve(&p, &q) == 0, "tiny time limit still returns an assignment");
     ok(!q.proven_optimal, "tiny time limit: not proven optimal");
     ok((double)q.size_bits <= p.size_bits && (double)q.bops <= p.bops, "time limit: within budget");
-    ok(q.objective <= r.objective + 1e-12, "time limit: objective not above the optimum");
+    ok(q.objective >= r.objective - 1e-12, "time limit: cost not below the optimum");
     csq_alloc_result_release(&r);
     csq_alloc_result_release(&q);
 }
 
 static void errors_and_presets(void)
 {
-    double score[2] = {1, 1};
+    double score[2] = {1, 1}, cost[2 * NB], lin[2 * NB];
     int64_t params[2] = {100, 100}, macs[2] = {1000, 1000};
     int cand[3] = {2, 3, 4}, pin[2] = {4, 8}, tie[2] = {0, 0}, n, pfl;
     const char *names[2] = {"conv1", "fc"};
@@ -397,9 +413,12 @@ static void errors_and_presets(void)
     struct csq_alloc_result r;
     int c[16], pins[5] = {0, 0, 3, 0, 0};
 
+    linear_costs(score, 2, cost);
+    csq_alloc_cost_linear(score, 2, lin);
+    ok(memcmp(cost, lin, sizeof cost) == 0, "csq_alloc_cost_linear: -score x b at every width");
     p.nlayers = 2;
     p.names = names;
-    p.score = score;
+    p.cost = cost;
     p.params = params;
     p.macs = macs;
     p.cand = cand;
