@@ -203,24 +203,40 @@ static int build_groups(work_t *w)
     return CSQ_OK;
 }
 
-/* 1 when free layer l costs m x b at every candidate b.  m comes from a
- * power-of-two width where there is one, as cost / b is exact there:
- * -score x b gives back -score to the bit. */
-static int layer_slope(const work_t *w, int l, double *m)
+static int is_slope(const work_t *w, int l, double m)
 {
-    const struct csq_alloc_problem *p = w->pb;
-    int ref = w->cand[0], k;
+    int k;
 
     for (k = 0; k < w->nc; k++)
-        if ((w->cand[k] & (w->cand[k] - 1)) == 0) {
-            ref = w->cand[k];
-            break;
-        }
-    *m = COST(p, l, ref) / ref;
-    for (k = 0; k < w->nc; k++)
-        if (COST(p, l, w->cand[k]) != *m * w->cand[k])
+        if (COST(w->pb, l, w->cand[k]) != m * w->cand[k])
             return 0;
     return 1;
+}
+
+/* 1 when free layer l costs m x b at every candidate b.  A power-of-two
+ * width is tried first, as cost / b is exact there: -score x b gives back
+ * -score to the bit.  Otherwise cost / b at each candidate and its two
+ * neighbours, as a quotient by 3, 5, 6, 7... may be off by one unit. */
+static int layer_slope(const work_t *w, int l, double *m)
+{
+    int k, t, order[CSQ_ALLOC_MAXBITS], n = 0;
+
+    for (k = 0; k < w->nc; k++)
+        if ((w->cand[k] & (w->cand[k] - 1)) == 0)
+            order[n++] = k;
+    for (k = 0; k < w->nc; k++)
+        if ((w->cand[k] & (w->cand[k] - 1)) != 0)
+            order[n++] = k;
+    for (k = 0; k < n; k++) {
+        double q = COST(w->pb, l, w->cand[order[k]]) / w->cand[order[k]];
+        double tries[3] = {q, nextafter(q, -INFINITY), nextafter(q, INFINITY)};
+        for (t = 0; t < 3; t++)
+            if (is_slope(w, l, tries[t])) {
+                *m = tries[t];
+                return 1;
+            }
+    }
+    return 0;
 }
 
 /* Check the costs read (the candidates for a free layer, its group's pin
