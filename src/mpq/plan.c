@@ -13,15 +13,37 @@
 #include "util/err.h"
 #include "util/mem.h"
 
-/* Row of layer name, or -1 after recording a usage error naming opt. */
-static int find_layer(const struct csq_scoretab *t, const char *name, const char *opt)
+/* Row of layer name, or -1 after recording a usage error that says what
+ * the request wanted of it ("pin", "tie"). */
+static int find_layer(const struct csq_scoretab *t, const char *name, const char *what)
 {
     int i = csq_scoretab_find(t, name);
 
     if (i < 0)
-        csq_fail(CSQ_EUSAGE, "%s: no layer named '%s' (see csmpq info or the score table)",
-                 opt, name);
+        csq_fail(CSQ_EUSAGE, "no layer named '%s' to %s: the score table has no such row",
+                 name, what);
     return i;
+}
+
+/* The cost table the allocator minimizes, from the score table.  TF-IDF
+ * (the only criterion so far): -score x b, so minimizing the cost
+ * maximizes sum score x b. */
+static double *plan_costs(const struct csq_scoretab *t)
+{
+    double *score = csq_mem_array((size_t)t->n, sizeof *score);
+    double *cost = csq_mem_array((size_t)t->n * CSQ_ALLOC_MAXBITS, sizeof *cost);
+    int i;
+
+    if (score && cost) {
+        for (i = 0; i < t->n; i++)
+            score[i] = t->rows[i].score;
+        csq_alloc_cost_linear(score, t->n, cost);
+    } else {
+        free(cost);
+        cost = NULL;
+    }
+    free(score);
+    return cost;
 }
 
 /* "size<=4.50MiB bops<=60G" for the header. */
@@ -47,7 +69,7 @@ int csq_plan_solve(const struct csq_scoretab *t, const struct csq_plan_request *
 {
     struct csq_alloc_problem p;
     struct csq_alloc_result res;
-    double *score = NULL, size_bits = 0;
+    double *cost = NULL, size_bits = 0;
     int64_t *params = NULL, *macs = NULL, total = 0;
     int *pin = NULL, *tie = NULL, cand[16], ncand = 0, pfl = 0, i, j, rc = CSQ_OK;
     const char **names = NULL;
@@ -66,19 +88,18 @@ int csq_plan_solve(const struct csq_scoretab *t, const struct csq_plan_request *
     if (r->pin_first_last >= 0)
         pfl = r->pin_first_last;
     if (r->size_bytes <= 0 && r->bops <= 0 && r->avg_bits <= 0)
-        return csq_fail(CSQ_EUSAGE, "no budget given (--size, --bops or --avg-bits)");
-    score = csq_mem_array((size_t)t->n, sizeof *score);
+        return csq_fail(CSQ_EUSAGE, "no budget given (size, BOPs or mean bits)");
+    cost = plan_costs(t);
     params = csq_mem_array((size_t)t->n, sizeof *params);
     macs = csq_mem_array((size_t)t->n, sizeof *macs);
     pin = csq_mem_zarray((size_t)t->n, sizeof *pin);
     tie = csq_mem_array((size_t)t->n, sizeof *tie);
     names = csq_mem_array((size_t)t->n, sizeof *names);
-    if (!score || !params || !macs || !pin || !tie || !names) {
+    if (!cost || !params || !macs || !pin || !tie || !names) {
         rc = CSQ_ENOMEM;
         goto out;
     }
     for (i = 0; i < t->n; i++) {
-        score[i] = t->rows[i].score;
         params[i] = t->rows[i].params;
         macs[i] = t->rows[i].macs;
         names[i] = t->rows[i].layer;
@@ -87,9 +108,9 @@ int csq_plan_solve(const struct csq_scoretab *t, const struct csq_plan_request *
     }
     if (pfl > 0)
         csq_alloc_pin_first_last(pin, t->n, pfl);
-    /* Explicit pins come after --pin-first-last, so they win. */
+    /* Explicit pins come after the first-and-last pin, so they win. */
     for (j = 0; j < r->npins; j++) {
-        if ((i = find_layer(t, r->pin_names[j], "--pin")) < 0) {
+        if ((i = find_layer(t, r->pin_names[j], "pin")) < 0) {
             rc = CSQ_EUSAGE;
             goto out;
         }
@@ -98,12 +119,12 @@ int csq_plan_solve(const struct csq_scoretab *t, const struct csq_plan_request *
     for (j = 0; j < r->nties; j++) {
         int k;
         for (k = 0; k < r->tie_counts[j]; k++) {
-            if ((i = find_layer(t, r->tie_names[j][k], "--tie")) < 0) {
+            if ((i = find_layer(t, r->tie_names[j][k], "tie")) < 0) {
                 rc = CSQ_EUSAGE;
                 goto out;
             }
             if (tie[i] >= 0 && tie[i] != j) {
-                /* A layer in two --tie groups joins them. */
+                /* A layer in two tie groups joins them. */
                 int old = tie[i], q;
                 for (q = 0; q < t->n; q++)
                     if (tie[q] == old)
@@ -119,7 +140,7 @@ int csq_plan_solve(const struct csq_scoretab *t, const struct csq_plan_request *
     memset(&p, 0, sizeof p);
     p.nlayers = t->n;
     p.names = names;
-    p.score = score;
+    p.cost = cost;
     p.params = params;
     p.macs = macs;
     p.cand = cand;
@@ -147,7 +168,7 @@ int csq_plan_solve(const struct csq_scoretab *t, const struct csq_plan_request *
         y->abits = p.abits;
         y->params = params[i];
         y->macs = macs[i];
-        y->score = score[i];
+        y->score = t->rows[i].score;
         if (!y->name || (r->nodes && r->nodes[i] && !y->node)) {
             rc = CSQ_ENOMEM;
             goto out;
@@ -156,17 +177,18 @@ int csq_plan_solve(const struct csq_scoretab *t, const struct csq_plan_request *
     out->model = t->model ? csq_mem_strdup(t->model) : NULL;
     out->sha256 = t->sha256 ? csq_mem_strdup(t->sha256) : NULL;
     out->budget = budget_text(r);
+    /* TF-IDF reports sum score x b, the negated cost (exactly: alloc.h) */
     if (r->relax)
         snprintf(solver, sizeof solver, "continuous LP rounded down (relaxed objective %.6g, "
-                 "rounded %.6g)", res.relaxed_objective, res.objective);
+                 "rounded %.6g)", -res.relaxed_objective, -res.objective);
     else
         snprintf(solver, sizeof solver, "%s, objective %.6g",
                  res.proven_optimal ? "proven optimal" : "time limit reached, best found",
-                 res.objective);
+                 -res.objective);
     out->solver = csq_mem_strdup(solver);
 out:
     csq_alloc_result_release(&res);
-    free(score);
+    free(cost);
     free(params);
     free(macs);
     free(pin);

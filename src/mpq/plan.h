@@ -1,8 +1,9 @@
 /*
  * plan: from a score table and a user's budget request to a bit config.
- * Resolves layer names (pins, ties), presets (--mode), --avg-bits, builds
- * the integer program (alloc.h), solves it and fills a struct csq_bitcfg
- * with the per-layer widths, the budget text and the solver's verdict.
+ * Resolves layer names (pins, ties), presets (the mode) and the mean-bits
+ * budget, builds the cost table (TF-IDF: -score x bits) and the integer
+ * program (alloc.h), solves it and fills a struct csq_bitcfg with the
+ * per-layer widths, the budget text and the solver's verdict.
  *
  * The request is borrowed; *out is filled with memory the caller frees
  * with csq_bitcfg_release().  CSQ_EINFEASIBLE names the smallest size and

@@ -106,7 +106,7 @@ for f in missing-column negative-params duplicate nan; do
     expect_error 1 "$f.tsv' line [0-9]+" "score table: $f" -- \
         "$CSMPQ" allocate --scores "$S/$f.tsv" --avg-bits 3 -o out.tsv
 done
-expect_error 2 "--pin: no layer named 'Z'" "pin naming no layer" -- \
+expect_error 2 "no layer named 'Z' to pin" "pin naming no layer" -- \
     "$CSMPQ" allocate --scores "$S/small.tsv" --avg-bits 3 --pin Z=4 -o out.tsv
 expect_error 2 "12XB" "--size 12XB" -- "$CSMPQ" allocate --scores "$S/small.tsv" --size 12XB
 expect_error 2 "--wbits" "--wbits 0" -- "$CSMPQ" allocate --scores "$S/small.tsv" --avg-bits 3 --wbits 0

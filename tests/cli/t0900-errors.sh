@@ -105,7 +105,7 @@ done <<'TABLE'
 2|--wbits '0,40'|allocate --scores "$S" --avg-bits 4 --wbits 0,40 -o "$O/b.tsv"
 2|--pin 'conv1'|allocate --scores "$S" --avg-bits 4 --pin conv1 -o "$O/b.tsv"
 2|--pin 'conv1=99'|allocate --scores "$S" --avg-bits 4 --pin conv1=99 -o "$O/b.tsv"
-2|--pin: no layer named 'nosuch'|allocate --scores "$S" --avg-bits 4 --pin nosuch=4 -o "$O/b.tsv"
+2|no layer named 'nosuch' to pin|allocate --scores "$S" --avg-bits 4 --pin nosuch=4 -o "$O/b.tsv"
 2|--tie 'conv1'|allocate --scores "$S" --avg-bits 4 --tie conv1 -o "$O/b.tsv"
 2|--format|allocate --scores "$S" --avg-bits 4 --format xml -o "$O/b.tsv"
 2|budget|allocate --scores "$S" -o "$O/b.tsv"
