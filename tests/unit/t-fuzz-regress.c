@@ -1,9 +1,10 @@
 /*
  * fuzz-regress: every input a fuzz harness (tests/fuzz/, scripts/fuzz)
  * once crashed on, kept in tests/fixtures/fuzz-regress/<harness>/, fed
- * through the same entry points the harness calls.  Each must either load
- * or fail with one non-empty message line; under --enable-sanitizers a
- * relapse is a sanitizer abort.
+ * through the same entry points the harness calls, and the harnesses'
+ * seeds in tests/fuzz/seeds/.  Each must either load or fail with one
+ * non-empty message line; under --enable-sanitizers a relapse is a
+ * sanitizer abort, and the checks of tests/fuzz/fuzz-text.h abort too.
  */
 #include "config.h"
 
@@ -12,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "data/image.h"
 #include "data/jpeg.h"
@@ -24,6 +26,12 @@
 #include "tap.h"
 #include "util/err.h"
 #include "util/file.h"
+
+#include "../fuzz/fuzz-text.h"
+
+/* Where the bodies of fuzz-text.h find their fixed lists and write. */
+static const char *labels_lists[2];
+static char npy_out[64];
 
 /* The same limit as tests/fuzz/fuzz-image.h. */
 #define FUZZ_MAX_PIXELS ((size_t)1 << 18)
@@ -116,6 +124,12 @@ static int run_one(const char *harness, const char *path)
         }
         return rc;
     }
+    if (strcmp(harness, "fuzz-list") == 0)
+        return fuzz_list_run(path);
+    if (strcmp(harness, "fuzz-labels") == 0)
+        return fuzz_labels_run(path, labels_lists);
+    if (strcmp(harness, "fuzz-npy") == 0)
+        return fuzz_npy_run(path, npy_out);
     if ((rc = csq_file_read(path, &buf, &len)) != 0)
         return rc;
     if (strcmp(harness, "fuzz-onnx") == 0) {
@@ -141,15 +155,15 @@ static int by_name(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-static void run_dir(const char *top, const char *harness)
+/* Every file of dir (absent: none) through harness's entry points. */
+static void run_dir(const char *dir, const char *harness, const char *what)
 {
-    char dir[4096], path[8192];
+    char path[8192];
     char **names = NULL;
     size_t n = 0, i;
     struct dirent *e;
     DIR *d;
 
-    snprintf(dir, sizeof dir, "%s/tests/fixtures/fuzz-regress/%s", top, harness);
     if (!(d = opendir(dir)))
         return;
     while ((e = readdir(d)) != NULL) {
@@ -172,24 +186,58 @@ static void run_dir(const char *top, const char *harness)
         csq_errclear();
         rc = run_one(harness, path);
         msg = csq_errmsg();
-        ok(rc == 0 || (msg[0] && !strchr(msg, '\n')), "%s/%s: %s", harness, names[i],
+        ok(rc == 0 || (msg[0] && !strchr(msg, '\n')), "%s %s/%s: %s", what, harness, names[i],
            rc == 0 ? "accepted" : msg);
         free(names[i]);
     }
     free(names);
 }
 
+/* A temporary file holding text; its malloc'd path. */
+static char *temp_text(const char *text)
+{
+    char *path = strdup("/tmp/t-fuzz-regress-XXXXXX");
+    int fd = path ? mkstemp(path) : -1;
+    FILE *fp = fd >= 0 ? fdopen(fd, "w") : NULL;
+
+    if (!fp || fputs(text, fp) < 0 || fclose(fp) != 0) {
+        fprintf(stderr, "cannot write a temporary file\n");
+        exit(99);
+    }
+    return path;
+}
+
 int main(void)
 {
     static const char *const harnesses[] = {
-        "fuzz-onnx", "fuzz-png", "fuzz-jpeg", "fuzz-scores", "fuzz-bitcfg", "fuzz-units"
+        "fuzz-onnx", "fuzz-png", "fuzz-jpeg", "fuzz-scores", "fuzz-bitcfg", "fuzz-units",
+        "fuzz-list", "fuzz-labels", "fuzz-npy"
     };
     const char *top = getenv("top_srcdir");
+    char *lists[2], dir[] = "/tmp/t-fuzz-regress-XXXXXX", in[4096];
     size_t i;
 
     if (!top)
         top = ".";
-    for (i = 0; i < sizeof harnesses / sizeof *harnesses; i++)
-        run_dir(top, harnesses[i]);
+    for (i = 0; i < 2; i++)
+        labels_lists[i] = lists[i] = temp_text(fuzz_labels_lists[i]);
+    if (!mkdtemp(dir)) {
+        fprintf(stderr, "cannot make a temporary folder\n");
+        return 99;
+    }
+    snprintf(npy_out, sizeof npy_out, "%s/out.npy", dir);
+    for (i = 0; i < sizeof harnesses / sizeof *harnesses; i++) {
+        snprintf(in, sizeof in, "%s/tests/fixtures/fuzz-regress/%s", top, harnesses[i]);
+        run_dir(in, harnesses[i], "kept");
+        /* the seeds too, so the harness bodies' own checks run here */
+        snprintf(in, sizeof in, "%s/tests/fuzz/seeds/%s", top, harnesses[i] + 5);
+        run_dir(in, harnesses[i], "seed");
+    }
+    for (i = 0; i < 2; i++) {
+        remove(lists[i]);
+        free(lists[i]);
+    }
+    remove(npy_out);
+    rmdir(dir);
     return tap_done();
 }
