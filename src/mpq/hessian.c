@@ -16,11 +16,12 @@
 #include "util/mem.h"
 
 /* Columns gathered before one dsyrk: each call reads and writes all of H,
- * so wide calls matter for large K; the buffer stays near 16 MiB of doubles
- * (about 450 columns at resnet18's K = 4608). */
-#define CHUNK_DOUBLES ((int64_t)1 << 21)
+ * so wide calls matter for large K, but every layer of a pass holds its
+ * buffer, so it stays near 4 MiB of doubles (113 columns at resnet18's
+ * K = 4608, where the flops of a call still match its memory traffic). */
+#define CHUNK_DOUBLES ((int64_t)1 << 19)
 #define CHUNK_MIN 64
-#define CHUNK_MAX 2048
+#define CHUNK_MAX 1024
 
 struct csq_hessian {
     int64_t groups, k;

@@ -9,7 +9,8 @@
  * --hessian-samples N keeps N output positions per image and group (all
  * when the plane has no more), picked uniformly without replacement by a
  * generator seeded with (seed, image index): the same images give the same
- * H whatever the batch split.  Rows (Gemm / MatMul) are never subsampled.
+ * patches whatever the batch split (H then differs only in summation
+ * order).  Rows (Gemm / MatMul) are never subsampled.
  *
  * Ownership: csq_hessian_new returns an object the caller frees with
  * csq_hessian_free (NULL is fine); arrays passed in are borrowed; matrices
