@@ -11,6 +11,7 @@
 
 #include "kargs.h"
 #include "kt.h"
+#include "rng.h"
 #include "tap.h"
 #include "mpq/gptq.h"
 #include "mpq/hessian.h"
@@ -25,21 +26,6 @@
 #include "util/npy.h"
 
 /* --- deterministic test data --- */
-
-static uint64_t rng = 88172645463325252ull;
-
-static double uniform(void)
-{
-    rng ^= rng << 13;
-    rng ^= rng >> 7;
-    rng ^= rng << 17;
-    return ((double)(rng >> 11) + 0.5) / 9007199254740992.0;
-}
-
-static double gauss(void)
-{
-    return sqrt(-2 * log(uniform())) * cos(2 * M_PI * uniform());
-}
 
 /* rows x k weights N(0, 0.1) and H = (2/n) X^T X of n patches with
  * correlated inputs: x = z M, M banded with entries decaying away from the
