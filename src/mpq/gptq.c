@@ -27,27 +27,30 @@ void csq_gptq_opts_init(struct csq_gptq_opts *o, int bits)
     o->damp = CSQ_GPTQ_DAMP;
 }
 
+struct col {
+    double key;
+    int64_t idx;
+};
+
 /* Scratch for one group, sized for the largest. */
 struct work {
-    double *a;        /* (k, k) H with dead inputs fixed, columns permuted */
     double *u;        /* (k, k) the factor U */
     double *wd;       /* (mg, k) weights being quantized, permuted */
     double *e;        /* (mg, block) scaled errors of the current block */
     double *scale;    /* (mg) */
     double *diag;     /* (k) diag H after the dead-input fix */
     int64_t *perm;    /* (k) column i of the work arrays is input perm[i] */
+    struct col *cols; /* (k) act-order's sort */
 };
-
-static const double *diag_key;
 
 /* decreasing diag(H), ties by input index: the order is total, so qsort's
  * instability cannot show */
 static int by_diag(const void *pa, const void *pb)
 {
-    int64_t a = *(const int64_t *)pa, b = *(const int64_t *)pb;
-    if (diag_key[a] != diag_key[b])
-        return diag_key[a] > diag_key[b] ? -1 : 1;
-    return a < b ? -1 : a > b;
+    const struct col *a = pa, *b = pb;
+    if (a->key != b->key)
+        return a->key > b->key ? -1 : 1;
+    return a->idx < b->idx ? -1 : a->idx > b->idx;
 }
 
 /* The stored value and level of w at a row's scale into out[at]. */
@@ -98,19 +101,23 @@ static int group(const struct csq_gptq_opts *o, struct work *w, const float *wg,
                  int64_t k, int64_t cs, int64_t es, const double *h, float *out,
                  int16_t *levels, double *scales, struct csq_gptq_info *info)
 {
-    struct csq_wquant wq;
     double mean = 0;
     int64_t r, i, j, dead = 0;
     int rc, ok = 0, finite = 1;
 
-    /* 1. rtn's scales, from the weights as given */
+    /* 1. rtn's scales, from the weights as given (100 passes over each
+     * row, so threaded; the caller checked what could fail) */
+    rc = CSQ_OK;
+#pragma omp parallel for schedule(dynamic, 4) reduction(| : rc) if (mg * k > PAR_WORK)
     for (r = 0; r < mg; r++) {
-        if ((rc = csq_quant_choose(wg + r * cs, k, es, o->bits, &wq)))
-            return rc;
+        struct csq_wquant wq;
+        rc |= csq_quant_choose(wg + r * cs, k, es, o->bits, &wq);
         w->scale[r] = wq.scale;
         if (scales)
             scales[r] = wq.scale;
     }
+    if (rc)
+        return rc;
     for (i = 0; i < k * k && finite; i++)
         finite = isfinite(h[i]);
 
@@ -122,23 +129,29 @@ static int group(const struct csq_gptq_opts *o, struct work *w, const float *wg,
             w->perm[i] = i;
         }
         if (o->act_order) {
-            diag_key = w->diag;
-            qsort(w->perm, (size_t)k, sizeof *w->perm, by_diag);
+            for (i = 0; i < k; i++) {
+                w->cols[i].key = w->diag[i];
+                w->cols[i].idx = i;
+            }
+            qsort(w->cols, (size_t)k, sizeof *w->cols, by_diag);
+            for (i = 0; i < k; i++)
+                w->perm[i] = w->cols[i].idx;
         }
-        for (i = 0; i < k; i++) {
-            const double *hi = h + w->perm[i] * k;
-            for (j = 0; j < k; j++)
-                w->a[i * k + j] = hi[w->perm[j]];
-            w->a[i * k + i] = w->diag[w->perm[i]];
-            mean += w->a[i * k + i];
-        }
+        for (i = 0; i < k; i++)
+            mean += w->diag[i];
         mean /= (double)k;
-        /* 4., 5. dampening, once more at 10x when the factorization fails */
+        /* 4., 5. dampening, once more at 10x when the factorization fails;
+         * the permuted H is rebuilt from h each time rather than kept, since
+         * a second k x k copy is the largest allocation of a layer */
         for (int attempt = 0; attempt < 2 && !ok; attempt++) {
             double d = o->damp * (attempt ? 10 : 1) * mean;
-            memcpy(w->u, w->a, (size_t)(k * k) * sizeof *w->u);
-            for (i = 0; i < k; i++)
-                w->u[i * k + i] += d;
+            for (i = 0; i < k; i++) {
+                const double *hi = h + w->perm[i] * k;
+                double *ui = w->u + i * k;
+                for (j = 0; j < k; j++)
+                    ui[j] = hi[w->perm[j]];
+                ui[i] = w->diag[w->perm[i]] + d;
+            }
             ok = csq_lapack_inv_chol_upper(w->u, k) == 0;
             if (ok && attempt)
                 info->redamped++;
@@ -194,14 +207,14 @@ int csq_gptq_quantize(const float *w, int64_t rows, int64_t k, int64_t ch_stride
     res = csq_mem_array((size_t)rows * (size_t)k, sizeof *res);
     if (levels)
         lv = csq_mem_array((size_t)rows * (size_t)k, sizeof *lv);
-    wk.a = csq_mem_array((size_t)k * (size_t)k, sizeof *wk.a);
     wk.u = csq_mem_array((size_t)k * (size_t)k, sizeof *wk.u);
     wk.wd = csq_mem_array((size_t)mg * (size_t)k, sizeof *wk.wd);
     wk.e = csq_mem_array((size_t)mg * (size_t)(o->block < k ? o->block : k), sizeof *wk.e);
     wk.scale = csq_mem_array((size_t)mg, sizeof *wk.scale);
     wk.diag = csq_mem_array((size_t)k, sizeof *wk.diag);
     wk.perm = csq_mem_array((size_t)k, sizeof *wk.perm);
-    if (!res || (levels && !lv) || !wk.a || !wk.u || !wk.wd || !wk.e || !wk.scale || !wk.diag || !wk.perm) {
+    wk.cols = csq_mem_array((size_t)k, sizeof *wk.cols);
+    if (!res || (levels && !lv) || !wk.u || !wk.wd || !wk.e || !wk.scale || !wk.diag || !wk.perm || !wk.cols) {
         rc = CSQ_ENOMEM;
         goto out;
     }
@@ -227,12 +240,12 @@ int csq_gptq_quantize(const float *w, int64_t rows, int64_t k, int64_t ch_stride
 out:
     free(res);
     free(lv);
-    free(wk.a);
     free(wk.u);
     free(wk.wd);
     free(wk.e);
     free(wk.scale);
     free(wk.diag);
     free(wk.perm);
+    free(wk.cols);
     return rc;
 }
