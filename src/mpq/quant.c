@@ -66,13 +66,12 @@ static double put(float *w, double v)
     return d * d;
 }
 
-/* Quantize one finite channel in place.  *noise gets sum (w - stored)^2 of
- * the float results (info->sse is the same in double, before rounding).
- * buf: room for n doubles. */
-static void quant_chan(float *w, int64_t n, int64_t es, int bits, struct csq_wquant *info,
-                       double *noise, double *buf)
+/* The rtn choice for one finite channel (element i at w[i * es]): ratio,
+ * scale and the double sse; w is not changed.  buf: room for n doubles. */
+static struct csq_wquant choose_chan(const float *w, int64_t n, int64_t es, int bits,
+                                     double *buf)
 {
-    double maxabs = 0, sumabs = 0, e2 = 0;
+    double maxabs = 0, sumabs = 0;
     struct csq_wquant r = {1, 0, 0};
 
     for (int64_t i = 0; i < n; i++) {
@@ -83,16 +82,13 @@ static void quant_chan(float *w, int64_t n, int64_t es, int bits, struct csq_wqu
     }
     if (maxabs == 0) {
         r.ratio = bits == 1 ? 0 : 1;
-        for (int64_t i = 0; i < n; i++)
-            w[i * es] = 0.0f; /* -0.0 becomes +0.0 */
     } else if (bits == 1) {
         double s = sumabs / (double)n;
         r.ratio = 0;
         r.scale = s;
         for (int64_t i = 0; i < n; i++) {
-            double v = w[i * es] >= 0 ? s : -s, d = (double)w[i * es] - v;
+            double d = (double)w[i * es] - (w[i * es] >= 0 ? s : -s);
             r.sse += d * d;
-            e2 += put(&w[i * es], v);
         }
     } else {
         double qmax = (double)((1 << (bits - 1)) - 1);
@@ -112,6 +108,27 @@ static void quant_chan(float *w, int64_t n, int64_t es, int bits, struct csq_wqu
         r.ratio = (double)bestk / 100.0;
         r.scale = r.ratio * maxabs / qmax;
         r.sse = best;
+    }
+    return r;
+}
+
+/* Quantize one finite channel in place.  *noise gets sum (w - stored)^2 of
+ * the float results (info->sse is the same in double, before rounding).
+ * buf: room for n doubles. */
+static void quant_chan(float *w, int64_t n, int64_t es, int bits, struct csq_wquant *info,
+                       double *noise, double *buf)
+{
+    struct csq_wquant r = choose_chan(w, n, es, bits, buf);
+    double e2 = 0;
+
+    if (r.scale == 0) {
+        for (int64_t i = 0; i < n; i++)
+            w[i * es] = 0.0f; /* -0.0 becomes +0.0 */
+    } else if (bits == 1) {
+        for (int64_t i = 0; i < n; i++)
+            e2 += put(&w[i * es], w[i * es] >= 0 ? r.scale : -r.scale);
+    } else {
+        double qmax = (double)((1 << (bits - 1)) - 1);
         for (int64_t i = 0; i < n; i++)
             e2 += put(&w[i * es], wq(w[i * es], r.scale, qmax));
     }
@@ -147,6 +164,41 @@ int csq_quant_channel(float *w, int64_t n, int bits, struct csq_wquant *info)
     quant_chan(w, n, 1, bits, info, NULL, buf);
     free(buf);
     return CSQ_OK;
+}
+
+int csq_quant_choose(const float *w, int64_t n, int64_t stride, int bits,
+                     struct csq_wquant *info)
+{
+    if (bad_bits(bits))
+        return csq_fail(CSQ_EINVAL, "quant: weight bit-width %d is not in 1..%d", bits,
+                        CSQ_QUANT_MAXBITS);
+    if (n < 0)
+        return csq_fail(CSQ_EINVAL, "quant: negative channel size %lld", (long long)n);
+    int rc = check_finite(w, 1, n, 0, stride);
+    if (rc)
+        return rc;
+    double *buf = csq_mem_array((size_t)n + 1, sizeof *buf);
+    if (!buf)
+        return CSQ_ENOMEM;
+    *info = choose_chan(w, n, stride, bits, buf);
+    free(buf);
+    return CSQ_OK;
+}
+
+double csq_quant_level(double w, double scale, int bits)
+{
+    if (!(scale > 0))
+        return 0;
+    if (bits == 1)
+        return w >= 0 ? 1 : -1;
+    double qmax = (double)((1 << (bits - 1)) - 1), t = w / scale;
+    /* clamped before rounding, so rhaz's int32 range holds for any w */
+    if (t > qmax + 1)
+        t = qmax + 1;
+    else if (t < -qmax - 1)
+        t = -qmax - 1;
+    double q = rhaz(t);
+    return q > qmax ? qmax : q < -qmax ? -qmax : q;
 }
 
 int csq_quant_weights_strided(float *w, int64_t out_channels, int64_t per_channel,

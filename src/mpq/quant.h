@@ -81,6 +81,16 @@ struct csq_wquant {
  * left untouched). */
 int csq_quant_channel(float *w, int64_t n, int bits, struct csq_wquant *info);
 
+/* The choice csq_quant_channel makes for the channel whose element i is
+ * w[i * stride], without changing w (GPTQ takes its scales from here).
+ * CSQ_EINVAL as csq_quant_channel. */
+int csq_quant_choose(const float *w, int64_t n, int64_t stride, int bits,
+                     struct csq_wquant *info);
+/* The integer level of w for a chosen scale: clamp(round(w / scale), -qmax,
+ * qmax) for b >= 2, +-1 (w >= 0 gives +1) for b = 1, 0 when scale is 0;
+ * the quantized value is level * scale.  Any finite w. */
+double csq_quant_level(double w, double scale, int bits);
+
 /* Quantize out_channels x per_channel weights (channel-major, as Conv's
  * (Cout, Cin/g, kH, kW) and Gemm's transB = 1 (N, K)) in place.  sqnr_db
  * (may be NULL) receives 10 log10(sum w^2 / sum (w - w')^2) over the whole

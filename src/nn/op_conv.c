@@ -30,6 +30,7 @@
 #include <cblas.h>
 #include <omp.h>
 
+#include "nn/im2col.h"
 #include "nn/kernels.h"
 #include "nn/op_win.h"
 #include "util/err.h"
@@ -309,16 +310,57 @@ static void valid_range(int64_t len, int64_t s, int64_t off, int64_t n,
     *hi = h;
 }
 
-/* Columns [p0, p0 + len) of the im2col matrix of one image and group (x
- * at its first channel) into col, rows ld floats apart. */
-static void im2col(const struct conv *p, const float *x, int64_t p0, int64_t len,
-                   float *col, int64_t ld)
+/* The public geometry of a checked conv (nn/im2col.h). */
+static void to_geom(const struct conv *p, struct csq_im2col *g)
 {
+    g->c = p->c;
+    g->m = p->m;
+    g->groups = p->g;
+    g->cg = p->cg;
+    g->mg = p->mg;
+    g->h = p->h;
+    g->w = p->w;
+    g->oh = p->oh;
+    g->ow = p->ow;
+    g->kh = p->kh;
+    g->kw = p->kw;
+    g->sh = p->sh;
+    g->sw = p->sw;
+    g->dh = p->dh;
+    g->dw = p->dw;
+    g->pt = p->pt;
+    g->pl = p->pl;
+    g->k = p->k;
+}
+
+int csq_im2col_init(struct csq_im2col *g, const struct csq_node *node,
+                    const struct csq_tensor *x, const struct csq_tensor *w)
+{
+    const struct csq_tensor *in[2] = {x, w};
+    struct csq_kargs a;
+    struct conv p;
+    int rc;
+
+    memset(&a, 0, sizeof a);
+    a.node = node;
+    a.name = node->name;
+    a.nin = 2;
+    a.in = in;
+    if ((rc = conv_check(&a, &p)))
+        return rc;
+    to_geom(&p, g);
+    return 0;
+}
+
+void csq_im2col_fill(const struct csq_im2col *p, const float *x, int64_t p0, int64_t len,
+                     float *col, int64_t ld)
+{
+    int64_t hw = p->h * p->w;
     int64_t ci, ki, kj, t;
     float *dst = col;
 
     for (ci = 0; ci < p->cg; ci++) {
-        const float *xc = x + ci * p->hw;
+        const float *xc = x + ci * hw;
 
         for (ki = 0; ki < p->kh; ki++) {
             for (kj = 0; kj < p->kw; kj++, dst += ld) {
@@ -359,6 +401,17 @@ static void im2col(const struct conv *p, const float *x, int64_t p0, int64_t len
             }
         }
     }
+}
+
+/* Columns [p0, p0 + len) of the im2col matrix of one image and group (x
+ * at its first channel) into col, rows ld floats apart. */
+static void im2col(const struct conv *p, const float *x, int64_t p0, int64_t len,
+                   float *col, int64_t ld)
+{
+    struct csq_im2col g;
+
+    to_geom(p, &g);
+    csq_im2col_fill(&g, x, p0, len, col, ld);
 }
 
 /* Rows of y start as their bias, so sgemm accumulates onto it (beta 1):

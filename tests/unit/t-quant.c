@@ -7,28 +7,12 @@
 #include <string.h>
 
 #include "fixture.h"
+#include "rng.h"
 #include "tap.h"
 #include "mpq/quant.h"
 #include "nn/graph.h"
 #include "util/err.h"
 #include "util/npy.h"
-
-/* --- deterministic test data --- */
-
-static uint64_t rng = 88172645463325252ull;
-
-static double uniform(void)
-{
-    rng ^= rng << 13;
-    rng ^= rng >> 7;
-    rng ^= rng << 17;
-    return ((double)(rng >> 11) + 0.5) / 9007199254740992.0;
-}
-
-static double gauss(void)
-{
-    return sqrt(-2 * log(uniform())) * cos(2 * M_PI * uniform());
-}
 
 /* --- plain reference implementations --- */
 
