@@ -90,8 +90,8 @@ int cli_global_option(const char *cmd, const char *name, const char *value)
     return 1;
 }
 
-/* A global option's value, then on to the next option. */
-static int global(struct cli_parser *p, const struct cli_opt *o, const char *eq)
+/* A long option's value: after '=' or the next word.  0 or CLI_OPT_ERROR. */
+static int long_value(struct cli_parser *p, const struct cli_opt *o, const char *eq)
 {
     if (o->has_arg) {
         if (eq)
@@ -102,8 +102,17 @@ static int global(struct cli_parser *p, const struct cli_opt *o, const char *eq)
             cli_usage_error(p->cmd, "option '--%s' needs a value", o->name);
             return CLI_OPT_ERROR;
         }
+    } else if (eq) {
+        cli_usage_error(p->cmd, "option '--%s' takes no value", o->name);
+        return CLI_OPT_ERROR;
     }
-    if (cli_global_option(p->cmd, o->name, p->optarg) != 0)
+    return 0;
+}
+
+/* A global option's value, then on to the next option. */
+static int global(struct cli_parser *p, const struct cli_opt *o, const char *eq)
+{
+    if (long_value(p, o, eq) != 0 || cli_global_option(p->cmd, o->name, p->optarg) != 0)
         return CLI_OPT_ERROR;
     return cli_opt_next(p);
 }
@@ -141,20 +150,7 @@ int cli_opt_next(struct cli_parser *p)
                             (int)(n + 2), s, p->cmd);
             return CLI_OPT_ERROR;
         }
-        if (o->has_arg) {
-            if (eq)
-                p->optarg = eq + 1;
-            else if (p->index < p->argc)
-                p->optarg = p->argv[p->index++];
-            else {
-                cli_usage_error(p->cmd, "option '--%s' needs a value", o->name);
-                return CLI_OPT_ERROR;
-            }
-        } else if (eq) {
-            cli_usage_error(p->cmd, "option '--%s' takes no value", o->name);
-            return CLI_OPT_ERROR;
-        }
-        return o->id;
+        return long_value(p, o, eq) != 0 ? CLI_OPT_ERROR : o->id;
     }
     /* Short options: one letter, value attached (-j2) or next word. */
     o = (unsigned char)s[1] < 128 ? find_short(p->opts, s[1]) : NULL;
@@ -208,7 +204,9 @@ int cli_fail(const char *cmd, int status)
 
     if (status == CSQ_OK)
         return EXIT_OK;
-    fprintf(stderr, "csmpq: %s: %s\n", cmd, *msg ? msg : csq_strerror(status));
+    /* The library names no flags; the limit's flag is the CLI's to name. */
+    fprintf(stderr, "csmpq: %s: %s%s\n", cmd, *msg ? msg : csq_strerror(status),
+            status == CSQ_ELIMIT ? "; --max-memory sets the limit" : "");
     csq_errclear();
     if (status == CSQ_EUSAGE)
         return EXIT_USAGE;

@@ -76,8 +76,8 @@ int csq_jpeg_decode(struct csq_image *img, const unsigned char *buf, size_t len,
     }
     if ((uint64_t)ci.image_width * ci.image_height * (ci.num_components == 1 ? 1 : 3)
         > csq_limit_memory()) {
-        cx.code = CSQ_ENOMEM;
-        snprintf(cx.why, sizeof cx.why, "%ux%u pixels need more than the --max-memory "
+        cx.code = CSQ_ELIMIT;
+        snprintf(cx.why, sizeof cx.why, "%ux%u pixels need more than the memory "
                  "limit of %.1f MiB", (unsigned)ci.image_width, (unsigned)ci.image_height,
                  csq_limit_memory() / 1048576.0);
         longjmp(cx.jb, 1);

@@ -91,8 +91,8 @@ int csq_png_decode(struct csq_image *img, const unsigned char *buf, size_t len,
         png_longjmp(png, 1);
     }
     if ((uint64_t)w * h * (ctype & PNG_COLOR_MASK_COLOR ? 3 : 1) > csq_limit_memory()) {
-        cx.code = CSQ_ENOMEM;
-        snprintf(cx.why, sizeof cx.why, "%ux%u pixels need more than the --max-memory "
+        cx.code = CSQ_ELIMIT;
+        snprintf(cx.why, sizeof cx.why, "%ux%u pixels need more than the memory "
                  "limit of %.1f MiB", (unsigned)w, (unsigned)h, csq_limit_memory() / 1048576.0);
         png_longjmp(png, 1);
     }

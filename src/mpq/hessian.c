@@ -104,8 +104,8 @@ int csq_hessian_plan(const struct csq_graph *g, size_t *bytes)
     }
     *bytes = total;
     if (total > csq_limit_memory())
-        return csq_fail(CSQ_ENOMEM, "'%s': layer statistics need %.1f MiB (largest '%s' "
-                        "%.1f MiB), over the --max-memory limit of %.1f MiB",
+        return csq_fail(CSQ_ELIMIT, "'%s': layer statistics need %.1f MiB (largest '%s' "
+                        "%.1f MiB), over the memory limit of %.1f MiB",
                         g->path ? g->path : "model", total / 1048576.0,
                         bigl >= 0 ? g->layers[bigl].name : "", big / 1048576.0,
                         csq_limit_memory() / 1048576.0);

@@ -463,8 +463,8 @@ static int replan(struct csq_engine *e, const struct csq_tensor *inputs)
     if ((rc = bind(e, inputs)) != 0 || (rc = plan_steps(e)) != 0 || (rc = plan_arena(e)) != 0)
         return rc;
     if (e->arena_bytes + e->scratch_floats * sizeof(float) > csq_limit_memory())
-        return csq_fail(CSQ_ENOMEM, "'%s': batch %lld needs %.1f MiB of activations, over the "
-                        "--max-memory limit of %.1f MiB (try a smaller --batch)", g->path,
+        return csq_fail(CSQ_ELIMIT, "'%s': batch %lld needs %.1f MiB of activations, over the "
+                        "memory limit of %.1f MiB: try a smaller batch", g->path,
                         (long long)(inputs[0].rank ? inputs[0].dims[0] : 1),
                         (e->arena_bytes + e->scratch_floats * sizeof(float))
                         / 1048576.0, csq_limit_memory() / 1048576.0);
@@ -475,7 +475,7 @@ static int replan(struct csq_engine *e, const struct csq_tensor *inputs)
         if (!e->arena) {
             csq_errclear();
             return csq_fail(CSQ_ENOMEM, "'%s': cannot allocate %.1f MiB of activations "
-                            "for batch %lld (try a smaller --batch)", g->path,
+                            "for batch %lld (try a smaller batch)", g->path,
                             (double)e->arena_bytes / 1048576.0,
                             (long long)(inputs[0].rank ? inputs[0].dims[0] : 1));
         }

@@ -7,6 +7,23 @@
 
 #include "nn/ops.h"
 
+/* Output positions [lo, hi) of a row of len outputs whose input index
+ * o * s + off stays inside [0, n): the part of a convolution or pooling
+ * row that needs no padding.  Shared by op_conv.c and op_pool.c. */
+static inline void csq_kern_valid_range(int64_t len, int64_t s, int64_t off, int64_t n,
+                                        int64_t *lo, int64_t *hi)
+{
+    int64_t l = off < 0 ? (-off + s - 1) / s : 0;
+    int64_t h = off < n ? (n - 1 - off) / s + 1 : 0;
+
+    if (h > len)
+        h = len;
+    if (l > h)
+        l = h;
+    *lo = l;
+    *hi = h;
+}
+
 #define CSQ_KERNEL(name) \
     int csq_op_##name##_infer(struct csq_kargs *a); \
     int csq_op_##name##_run(struct csq_kargs *a)

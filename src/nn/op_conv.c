@@ -294,22 +294,6 @@ size_t csq_op_conv_scratch(const struct csq_kargs *a)
                     (p.path == PATH_WINO && !a->packed ? 16 * p.m * p.c : 0));
 }
 
-/* Output positions [lo, hi) of a row whose input index lo*s + off stays in
- * [0, n). */
-static void valid_range(int64_t len, int64_t s, int64_t off, int64_t n,
-                        int64_t *lo, int64_t *hi)
-{
-    int64_t l = off < 0 ? (-off + s - 1) / s : 0;
-    int64_t h = off < n ? (n - 1 - off) / s + 1 : 0;
-
-    if (h > len)
-        h = len;
-    if (l > h)
-        l = h;
-    *lo = l;
-    *hi = h;
-}
-
 /* The public geometry of a checked conv (nn/im2col.h). */
 static void to_geom(const struct conv *p, struct csq_im2col *g)
 {
@@ -368,7 +352,7 @@ void csq_im2col_fill(const struct csq_im2col *p, const float *x, int64_t p0, int
                 int64_t base = kj * p->dw - p->pl, flo, fhi;
 
                 /* valid columns of a whole output row, the common case */
-                valid_range(p->ow, p->sw, base, p->w, &flo, &fhi);
+                csq_kern_valid_range(p->ow, p->sw, base, p->w, &flo, &fhi);
                 for (; j < len; j += p->ow - ow, ow = 0, oh++) {
                     int64_t n = p->ow - ow < len - j ? p->ow - ow : len - j;
                     int64_t ih = oh * p->sh - p->pt + ki * p->dh;
@@ -381,7 +365,7 @@ void csq_im2col_fill(const struct csq_im2col *p, const float *x, int64_t p0, int
                         continue;
                     }
                     if (ow != 0 || n != p->ow)
-                        valid_range(n, p->sw, off, p->w, &lo, &hi);
+                        csq_kern_valid_range(n, p->sw, off, p->w, &lo, &hi);
                     xs = xc + ih * p->w + off;
                     for (t = 0; t < lo; t++)
                         d[t] = 0.0f;
@@ -460,7 +444,7 @@ static void dw_plane(const struct conv *p, const float *restrict x, const float 
                 int64_t off = kj * p->dw - p->pl, lo, hi;
                 float v = w[ki * p->kw + kj];
 
-                valid_range(p->ow, p->sw, off, p->w, &lo, &hi);
+                csq_kern_valid_range(p->ow, p->sw, off, p->w, &lo, &hi);
                 if (p->sw == 1) {
                     const float *restrict xs = xr + off;
 

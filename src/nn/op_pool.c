@@ -124,21 +124,6 @@ static void taps_fill(const struct csq_win *w, int i, struct taps *t)
     }
 }
 
-/* Outputs [lo, hi) of a row whose input index o * s + off is inside
- * [0, n). */
-static void row_range(int64_t len, int64_t s, int64_t off, int64_t n, int64_t *lo, int64_t *hi)
-{
-    int64_t l = off < 0 ? (-off + s - 1) / s : 0;
-    int64_t h = off < n ? (n - 1 - off) / s + 1 : 0;
-
-    if (h > len)
-        h = len;
-    if (l > h)
-        l = h;
-    *lo = l;
-    *hi = h;
-}
-
 /* One (n, c) plane, an output row at a time: each kernel tap updates the
  * whole row range it reaches, so the inner loops are independent
  * iterations (vectorizable for stride 1) instead of one long chain. */
@@ -166,7 +151,7 @@ static void pool_plane(const struct pool *p, const struct taps *const tp[CSQ_WIN
                         int64_t off = kw * w->d[2] - w->pb[2], lo, hi;
                         const float *xs = xr + off;
 
-                        row_range(ow_n, s, off, w->in[2], &lo, &hi);
+                        csq_kern_valid_range(ow_n, s, off, w->in[2], &lo, &hi);
                         if (p->avg) {
                             for (ow = lo; ow < hi; ow++)
                                 y[ow] += xs[ow * s];

@@ -171,8 +171,8 @@ static int convert_tensor(const char *file, const Onnx__TensorProto *tp,
      * copy that would cross the memory limit. */
     *used += (uint64_t)numel * csq_dtype_size(t->dtype);
     if (*used > csq_limit_memory())
-        return csq_fail(CSQ_ENOMEM, "'%s': model needs at least %.2f MiB for its weights, over "
-                        "the --max-memory limit of %.2f MiB", file, *used / 1048576.0,
+        return csq_fail(CSQ_ELIMIT, "'%s': model needs at least %.2f MiB for its weights, over "
+                        "the memory limit of %.2f MiB", file, *used / 1048576.0,
                         csq_limit_memory() / 1048576.0);
     t->data = csq_mem_array((size_t)(numel ? numel : 1), csq_dtype_size(t->dtype));
     if (!t->data)

@@ -79,6 +79,7 @@ static const char *const status_text[] = {
     "invalid argument",
     "no assignment fits the budget",
     "bad usage",
+    "over the memory limit",
 };
 _Static_assert(sizeof status_text / sizeof status_text[0] == CSQ_STATUS_COUNT,
                "status_text must cover enum csq_status");

@@ -25,6 +25,7 @@ enum csq_status {
     CSQ_EINVAL = 6,       /* bad argument value */
     CSQ_EINFEASIBLE = 7,  /* no bit assignment meets the budget */
     CSQ_EUSAGE = 8,       /* bad command-line usage */
+    CSQ_ELIMIT = 9,       /* would need more memory than the limit (util/limits.h) */
     CSQ_STATUS_COUNT
 };
 

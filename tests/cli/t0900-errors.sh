@@ -79,7 +79,7 @@ done <<'TABLE'
 1|image\.onnx'?: not an ONNX model|info "$BAD/image.onnx"
 2|no model given|info
 2|unknown option '--bogus'|info --bogus "$M"
-1|fmnist_resnet\.onnx'?: model needs at least 0\.53 MiB for its weights, over the --max-memory limit of 0\.50 MiB|--max-memory 512KiB info "$M"
+1|fmnist_resnet\.onnx'?: model needs at least 0\.53 MiB for its weights, over the memory limit of 0\.50 MiB; --max-memory sets the limit|--max-memory 512KiB info "$M"
 # run
 1|bad\.npy|run -m "$M" --input "$T/bad.npy" --output "$O/y.npy"
 1|wrong\.npy'?: input 'input' of '[^']*fmnist_resnet\.onnx': dimension 1 is 3, the model expects 1|run -m "$M" --input "$T/wrong.npy" --output "$O/y.npy"
@@ -95,8 +95,8 @@ done <<'TABLE'
 2|-m|score "$D" -o "$O/s.tsv"
 1|'[^']*/nodir'|score -m "$M" "$T/nodir" -o "$O/s.tsv"
 1|'/nonexistent/dir/out\.tsv'|score -m "$M" "$D" -o /nonexistent/dir/out.tsv
-1|fmnist_resnet\.onnx'?: batch [0-9]+ needs [0-9.]+ MiB of activations, over the --max-memory limit of 4\.0 MiB \(try a smaller --batch\)|--max-memory 4MiB score -m "$M" "$D" --batch 64 -o "$O/s.tsv"
-1|big\.png'?: 1200x1000 pixels need more than the --max-memory limit of 1\.0 MiB|--max-memory 1MiB score -m "$M" "$T/big" --docs samples --batch 1 -o "$O/s.tsv"
+1|fmnist_resnet\.onnx'?: batch [0-9]+ needs [0-9.]+ MiB of activations, over the memory limit of 4\.0 MiB: try a smaller batch; --max-memory sets the limit|--max-memory 4MiB score -m "$M" "$D" --batch 64 -o "$O/s.tsv"
+1|big\.png'?: 1200x1000 pixels need more than the memory limit of 1\.0 MiB; --max-memory sets the limit|--max-memory 1MiB score -m "$M" "$T/big" --docs samples --batch 1 -o "$O/s.tsv"
 # allocate
 2|--size '12XB'|allocate --scores "$S" --size 12XB -o "$O/b.tsv"
 2|--bops '-5'|allocate --scores "$S" --bops -5 -o "$O/b.tsv"

@@ -796,7 +796,7 @@ static void test_memory(void)
     int rc = csq_hessian_plan(gr, &bytes);
     ok(rc == 0 && bytes == sum, "plan: all layers (%zu bytes)", bytes);
     csq_limit_set_memory(bytes - 1);
-    is_int(csq_hessian_plan(gr, &bytes), CSQ_ENOMEM, "plan: refused over --max-memory");
+    is_int(csq_hessian_plan(gr, &bytes), CSQ_ELIMIT, "plan: refused over the memory limit");
     ok(strstr(csq_errmsg(), "layer statistics need") && strstr(csq_errmsg(), "--max-memory"),
        "plan: one line: %s", csq_errmsg());
     csq_errclear();
