@@ -577,6 +577,73 @@ static void relax_closed_form(void)
     is_int(bad_round, 0, "relax: widths are candidates, objective below the LP bound");
 }
 
+/* Larger instances than enumeration reaches, against dynamic programming
+ * over the size budget: 40 layers of 1..12 weights, one size budget, 5
+ * consecutive candidates (so the integer-width columns of convex runs are
+ * used) or 4 scattered ones, any of the cost kinds. */
+static void dp_vs_general(void)
+{
+    enum { L = 40, C = 5, SMAX = L * 12 * 10 };
+    static double cost[L * NB], dp[SMAX + 1], nx[SMAX + 1];
+    int64_t params[L], macs[L];
+    int t, l, k, s, bad = 0, bad_proven = 0, runs = 0;
+
+    for (t = 0; t < 60; t++) {
+        int cand[C], nc = t % 2 ? 4 : 5, c0 = 2 + irand(3), smin = 0, cap;
+        struct csq_alloc_problem p = {0};
+        struct csq_alloc_result r;
+        double best = INFINITY;
+
+        for (k = 0; k < nc; k++)
+            cand[k] = nc == 5 ? c0 + k : 2 + 2 * k + (k == 3);
+        for (l = 0; l < L; l++) {
+            cost_row(&cost[l * NB], t % 5 == 4 ? irand(4) : t % 4);
+            params[l] = 1 + irand(12);
+            macs[l] = 1;
+            smin += (int)params[l] * cand[0];
+        }
+        cap = smin + irand(smin);
+        for (s = 0; s <= SMAX; s++)
+            dp[s] = s == 0 ? 0 : INFINITY;
+        for (l = 0; l < L; l++) { /* dp[s]: least cost of layers < l at size exactly s */
+            for (s = 0; s <= SMAX; s++)
+                nx[s] = INFINITY;
+            for (s = 0; s <= SMAX; s++)
+                for (k = 0; k < nc && dp[s] < INFINITY; k++) {
+                    int ns = s + (int)params[l] * cand[k];
+                    double v = dp[s] + cost[l * NB + cand[k] - 1];
+                    if (ns <= SMAX && v < nx[ns])
+                        nx[ns] = v;
+                }
+            memcpy(dp, nx, sizeof dp);
+        }
+        for (s = 0; s <= cap; s++)
+            best = fmin(best, dp[s]);
+        p.nlayers = L;
+        p.cost = cost;
+        p.params = params;
+        p.macs = macs;
+        p.cand = cand;
+        p.ncand = nc;
+        p.abits = 1;
+        p.size_bits = cap;
+        if (csq_alloc_solve(&p, &r) != 0) {
+            bad++;
+            continue;
+        }
+        runs++;
+        if (fabs(r.objective - best) > 1e-9 * fmax(1, fabs(best))) {
+            bad++;
+            diag("dp %d: objective %.12g, dynamic programming %.12g", t, r.objective, best);
+        }
+        bad_proven += !r.proven_optimal || r.size_bits > cap;
+        csq_alloc_result_release(&r);
+    }
+    is_int(runs, 60, "40 layers, general costs: every instance solves");
+    is_int(bad, 0, "40 layers, general costs: optimum equals dynamic programming");
+    is_int(bad_proven, 0, "40 layers, general costs: proven, within the budget");
+}
+
 /* Continuous relaxation of one size budget over any costs: each layer
  * starts at the smallest candidate; its next step is the wider candidate
  * of steepest cost descent (gift wrapping of the lower hull), and the
@@ -909,6 +976,7 @@ int main(void)
 {
     random_vs_brute();
     general_vs_brute();
+    dp_vs_general();
     relax_closed_form();
     relax_general();
     determinism();
