@@ -751,17 +751,49 @@ static void relax_general(void)
     is_int(bad_round, 0, "relax, general costs: widths are candidates, cost above the LP bound");
 }
 
+/* Solve twice with candidates {4, 2, 3} and a size budget of 180 bits:
+ * the same assignment both times, the canonical one (want), objective
+ * want_obj, mean width 3. */
+static void canon_case(const char *what, const double *cost, const int64_t *params,
+                       const int64_t *macs, int n, const int *want, double want_obj)
+{
+    int cand[3] = {4, 2, 3}, l, same = 1, canon = 1;
+    struct csq_alloc_problem p = {0};
+    struct csq_alloc_result a, b;
+
+    p.nlayers = n;
+    p.cost = cost;
+    p.params = params;
+    p.macs = macs;
+    p.cand = cand;
+    p.ncand = 3;
+    p.abits = 8;
+    p.size_bits = 10 * (3 * 4 + 3 * 2);
+    if (!ok(csq_alloc_solve(&p, &a) == 0 && csq_alloc_solve(&p, &b) == 0, "%s: solves", what))
+        return;
+    for (l = 0; l < n; l++) {
+        same &= a.wbits[l] == b.wbits[l];
+        canon &= a.wbits[l] == want[l];
+    }
+    ok(same, "%s: two solves give the same assignment", what);
+    ok(canon, "%s: the canonical optimum (%d %d %d %d %d %d ...)", what, a.wbits[0], a.wbits[1],
+       a.wbits[2], a.wbits[3], a.wbits[4], a.wbits[5]);
+    is_near(a.objective, want_obj, 1e-12, "%s: objective", what);
+    is_near(a.mean_wbits, 3.0, 1e-12, "%s: mean_wbits is size / params", what);
+    csq_alloc_result_release(&a);
+    csq_alloc_result_release(&b);
+}
+
 /* General costs: the same canonical rules as for scores. */
 static void determinism_general(void)
 {
     /* six identical layers with 2 -> 1, 3 -> 0.9, 4 -> 0 (not convex), a
-     * budget for three at 4 bits and three at 2: the optimum splits them;
-     * a seventh layer without weights costs the same at 2 and 4 bits */
+     * budget for three at 4 bits and three at 2: the optimum splits them
+     * and the earlier twins get the wider width; a seventh layer without
+     * weights costs the same at 2 and 4 bits and takes 2 */
     double cost[7 * NB];
     int64_t params[7] = {10, 10, 10, 10, 10, 10, 0}, macs[7] = {7, 7, 7, 7, 7, 7, 0};
-    int cand[3] = {4, 2, 3}, want[7] = {4, 4, 4, 2, 2, 2, 2}, l, same = 1, canon = 1;
-    struct csq_alloc_problem p = {0};
-    struct csq_alloc_result a, b;
+    int want[7] = {4, 4, 4, 2, 2, 2, 2}, l;
 
     for (l = 0; l < 7 * NB; l++)
         cost[l] = NAN;
@@ -773,26 +805,7 @@ static void determinism_general(void)
     cost[6 * NB + 1] = 0.5;
     cost[6 * NB + 2] = 0.7;
     cost[6 * NB + 3] = 0.5;
-    p.nlayers = 7;
-    p.cost = cost;
-    p.params = params;
-    p.macs = macs;
-    p.cand = cand;
-    p.ncand = 3;
-    p.abits = 8;
-    p.size_bits = 10 * (3 * 4 + 3 * 2);
-    ok(csq_alloc_solve(&p, &a) == 0 && csq_alloc_solve(&p, &b) == 0, "general costs: solves");
-    for (l = 0; l < 7; l++) {
-        same &= a.wbits[l] == b.wbits[l];
-        canon &= a.wbits[l] == want[l];
-    }
-    ok(same, "general costs: two solves give the same assignment");
-    ok(canon, "general costs: earlier twins wider, equal cost at 2 and 4 takes 2 "
-       "(%d %d %d %d %d %d %d)", a.wbits[0], a.wbits[1], a.wbits[2], a.wbits[3], a.wbits[4],
-       a.wbits[5], a.wbits[6]);
-    is_near(a.objective, 3 * 1 + 3 * 0 + 0.5, 1e-12, "general costs: objective");
-    csq_alloc_result_release(&a);
-    csq_alloc_result_release(&b);
+    canon_case("general costs", cost, params, macs, 7, want, 3 * 1 + 3 * 0 + 0.5);
 }
 
 /* 200 layers, 7 candidates, both budgets: convex and non-convex costs,
@@ -850,6 +863,9 @@ static void large_general(void)
     csq_alloc_result_release(&q);
 }
 
+static void canon_case(const char *what, const double *cost, const int64_t *params,
+                       const int64_t *macs, int n, const int *want, double want_obj);
+
 static void determinism(void)
 {
     /* six identical layers, budget for three at 4 bits and three at 2:
@@ -857,32 +873,10 @@ static void determinism(void)
      * the wider width */
     double score[6] = {0.5, 0.5, 0.5, 0.5, 0.5, 0.5}, cost[6 * NB];
     int64_t params[6] = {10, 10, 10, 10, 10, 10}, macs[6] = {7, 7, 7, 7, 7, 7};
-    int cand[3] = {4, 2, 3}, want[6] = {4, 4, 4, 2, 2, 2};
-    struct csq_alloc_problem p = {0};
-    struct csq_alloc_result a, b;
-    int l, same = 1, canon = 1;
+    int want[6] = {4, 4, 4, 2, 2, 2};
 
     linear_costs(score, 6, cost);
-    p.nlayers = 6;
-    p.cost = cost;
-    p.params = params;
-    p.macs = macs;
-    p.cand = cand;
-    p.ncand = 3;
-    p.abits = 8;
-    p.size_bits = 10 * (3 * 4 + 3 * 2);
-    ok(csq_alloc_solve(&p, &a) == 0 && csq_alloc_solve(&p, &b) == 0, "equal scores: solves");
-    for (l = 0; l < 6; l++) {
-        same &= a.wbits[l] == b.wbits[l];
-        canon &= a.wbits[l] == want[l];
-    }
-    ok(same, "equal scores: two solves give the same assignment");
-    ok(canon, "equal scores: earlier layers get the wider widths (%d %d %d %d %d %d)",
-       a.wbits[0], a.wbits[1], a.wbits[2], a.wbits[3], a.wbits[4], a.wbits[5]);
-    is_near(-a.objective, 0.5 * 18, 1e-12, "equal scores: objective");
-    is_near(a.mean_wbits, 3.0, 1e-12, "mean_wbits is size / params");
-    csq_alloc_result_release(&a);
-    csq_alloc_result_release(&b);
+    canon_case("equal scores", cost, params, macs, 6, want, -0.5 * 18);
 }
 
 static void large_and_time_limit(void)
