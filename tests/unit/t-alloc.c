@@ -157,10 +157,10 @@ static void make_instance(struct inst *in)
         in->size = 1;
 }
 
-static void fill_problem(struct inst *in, struct csq_alloc_problem *p)
+/* The problem of an instance whose cost table is already filled. */
+static void fill_general(const struct inst *in, struct csq_alloc_problem *p)
 {
     memset(p, 0, sizeof *p);
-    linear_costs(in->score, in->n, in->cost);
     p->nlayers = in->n;
     p->cost = in->cost;
     p->params = in->params;
@@ -172,6 +172,13 @@ static void fill_problem(struct inst *in, struct csq_alloc_problem *p)
     p->bops = in->bops;
     p->pin = in->pin;
     p->tie_group = in->tie;
+}
+
+/* The problem of an instance, costs from its scores. */
+static void fill_problem(struct inst *in, struct csq_alloc_problem *p)
+{
+    linear_costs(in->score, in->n, in->cost);
+    fill_general(in, p);
 }
 
 static void random_vs_brute(void)
@@ -378,23 +385,6 @@ struct tally {
     int runs, ninf, unique, bad_feas, bad_obj, bad_budget, bad_min, bad_msg, bad_unique;
     int bad_bound, not_proven;
 };
-
-/* The problem of an instance whose cost table is already filled. */
-static void fill_general(const struct inst *in, struct csq_alloc_problem *p)
-{
-    memset(p, 0, sizeof *p);
-    p->nlayers = in->n;
-    p->cost = in->cost;
-    p->params = in->params;
-    p->macs = in->macs;
-    p->cand = in->cand;
-    p->ncand = in->nc;
-    p->abits = in->abits;
-    p->size_bits = in->size;
-    p->bops = in->bops;
-    p->pin = in->pin;
-    p->tie_group = in->tie;
-}
 
 static void check_general(const char *what, struct inst *in, int general, struct tally *y)
 {
