@@ -60,7 +60,6 @@ int csq_alloc_fits(const work_t *w, const int *wid)
 int csq_alloc_stop(void *work, long long nodes)
 {
     const work_t *w = work;
-
     return (w->deadline > 0 && now() > w->deadline)
            || (w->node_limit > 0 && nodes > w->node_limit);
 }

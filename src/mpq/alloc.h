@@ -34,31 +34,38 @@
  * Exactness.  A group never needs a width whose cost is not below that of
  * every smaller candidate (a smaller one is as good and frees budget), so
  * those are dropped first.  The continuous relaxation (x[g][b] in [0,1],
- * sum_b x = 1) is solved next; its two dual prices give a Lagrangian bound,
- * and a greedy rounding of it gives an incumbent.  Any width whose
- * reduced-cost loss alone exceeds the gap between the two cannot be in an
- * assignment better than the incumbent and is dropped (reduced-cost
- * fixing, exact); lp_solve's branch and bound then runs on what remains,
- * one binary per (group, width) with one choice row per group.  When every
- * free layer's cost is exactly slope x b (TF-IDF: -score x b) a faster
- * search of the same design runs (alloc_lin.c): the relaxation in mean
- * widths, and contiguous candidates as one integer variable per group.
- * lp_solve's relative gap is 1e-9.  Budgets compare exact 64-bit integer
- * sums: sizes and BOPs are integers, so a budget is its floor.
+ * sum_b x = 1; only the lower convex hull of each group's (b, cost)
+ * points matters to it) is solved next; its two dual prices give a
+ * Lagrangian bound, and a greedy rounding of it, improved by exchanges
+ * and by a node-limited branch and bound on the most undecided groups,
+ * gives an incumbent.  Any width whose reduced-cost loss alone exceeds the
+ * gap between the two cannot be in an assignment better than the
+ * incumbent and is dropped (reduced-cost fixing, exact); lp_solve's branch
+ * and bound then runs on what remains: one binary per (group, width) with
+ * one choice row per group, or, where a group's widths left are
+ * consecutive integers with convex costs, one integer width and its
+ * increments.  When every free layer's cost is exactly slope x b (TF-IDF:
+ * -score x b) a faster search of the same design runs (alloc_lin.c): the
+ * relaxation in mean widths and contiguous candidates as one integer
+ * variable per group.  lp_solve's relative gap is 1e-9.  Budgets compare
+ * exact 64-bit integer sums: sizes and BOPs are integers, so a budget is
+ * its floor.  Objective and relaxed_objective of linear costs are summed
+ * as s x b and negated, so negating them gives sum score x b to the bit.
  *
  * relax.  The continuous relaxation above; each group's mean width sum_b
- * b x[g][b] is rounded down to the largest width not above it that costs
- * less than every smaller one (for linear costs with positive slope: to
- * a candidate), which keeps both budgets.  relaxed_objective is the LP
- * optimum plus the pinned costs, a lower bound on objective.
+ * b x[g][b] is rounded down to the largest candidate not above it that
+ * costs less than every smaller one (linear costs: to a candidate), which
+ * keeps both budgets.  relaxed_objective is the LP optimum plus the pinned
+ * costs, a lower bound on objective.
  *
  * Determinism.  lp_solve runs single-threaded with fixed settings and no
  * randomized pricing on a model built in layer order, so the same input
  * gives the same output.  Among equally good assignments two rules apply
  * afterwards, both changing neither objective nor feasibility: a free
  * group takes the smallest candidate that costs no more than its chosen
- * width (linear costs: a group of slope >= 0, score <= 0, takes the
- * smallest candidate), and free groups identical in costs, params and MACs
+ * width (linear costs: a group of score <= 0 takes the smallest candidate;
+ * for a negative score the optimum does so already), and free groups
+ * identical in costs, params and MACs
  * are given their widths in descending order of first layer index (the
  * earlier layer gets the wider width).  Otherwise the choice among equal
  * optima is lp_solve's, fixed by the input.  With a time limit the result

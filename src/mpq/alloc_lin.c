@@ -310,7 +310,7 @@ static int branch_and_bound(work_t *w, const int *lo, const int *hi, double zcut
         }
     }
     /* measured on 300 x 7 instances with both budgets: the fastest */
-    csq_lp_set_mip(lp, 1e-11, 1e-9, 1);
+    csq_lp_set_mip(lp, 1e-11, 1e-9, CSQ_LP_BRANCH_GREEDY);
     csq_lp_set_stop(lp, csq_alloc_stop, w);
     st = csq_lp_solve(lp, NULL);
     *proven = st == CSQ_LP_OPTIMAL;

@@ -135,15 +135,19 @@ static int hull(const struct mck *m, int j, int *out)
     return n;
 }
 
-/* LP over x[j][k] in [0,1] with sum_k x = 1: mean widths into t[nf], the
- * dual prices into m->lam / m->mu, the optimum in the original costs
- * into *lpobj. */
+/* LP over x[j][k] in [0,1] with sum_k x = 1, written in increments: from
+ * the smallest candidate, y[j][i] in [0,1] of the step between hull
+ * points i-1 and i.  The hull's steps have rising cost per bit, so an
+ * optimum takes them in order and the two forms agree; this one has only
+ * the two budget rows.  Mean widths into t[nf], the dual prices into
+ * m->lam / m->mu, the optimum in the original costs into *lpobj. */
 static int relaxation(struct mck *m, double *t, double *lpobj)
 {
     work_t *w = m->w;
     int nf = m->nf, nc = m->nc, j, k, n, ncol = 0, rc, raw, row = 0, srow = -1, brow = -1;
     int *first = NULL, *kof = NULL, *col = NULL, hk[CSQ_ALLOC_MAXBITS];
-    double *val = NULL, *x = NULL, duals[2];
+    double *sv = NULL, *bv = NULL, *val = NULL, *x = NULL, duals[2];
+    int64_t s0 = 0, b0 = 0;
     struct csq_lp *lp = NULL;
     double sscale = w->size_cap > 0 && w->size_cap != INT64_MAX ? (double)w->size_cap : 1;
     double bscale = w->bops_cap > 0 && w->bops_cap != INT64_MAX ? (double)w->bops_cap : 1;
@@ -151,52 +155,48 @@ static int relaxation(struct mck *m, double *t, double *lpobj)
     first = csq_mem_array((size_t)nf + 1, sizeof *first);
     kof = csq_mem_array((size_t)nf * (size_t)nc + 1, sizeof *kof);
     col = csq_mem_array((size_t)nf * (size_t)nc + 1, sizeof *col);
+    sv = csq_mem_array((size_t)nf * (size_t)nc + 1, sizeof *sv);
+    bv = csq_mem_array((size_t)nf * (size_t)nc + 1, sizeof *bv);
     val = csq_mem_array((size_t)nf * (size_t)nc + 1, sizeof *val);
     x = csq_mem_array((size_t)nf * (size_t)nc + 1, sizeof *x);
-    if (!first || !kof || !col || !val || !x) {
+    if (!first || !kof || !col || !sv || !bv || !val || !x) {
         rc = CSQ_ENOMEM;
         goto out;
     }
     for (j = 0; j < nf; j++) {
         first[j] = ncol;
         n = hull(m, j, hk);
-        for (k = 0; k < n; k++)
-            kof[ncol++] = hk[k];
+        for (k = 1; k < n; k++) {
+            int a = hk[k - 1], c = hk[k];
+            kof[ncol] = c;
+            col[ncol] = ncol;
+            sv[ncol] = (double)(size_of(m, j, c) - size_of(m, j, a)) / sscale;
+            bv[ncol] = (double)(bops_of(m, j, c) - bops_of(m, j, a)) / bscale;
+            val[ncol++] = D(m, j, c) - D(m, j, a);
+        }
+        s0 += size_of(m, j, 0);
+        b0 += bops_of(m, j, 0);
     }
     first[nf] = ncol;
     if ((rc = csq_lp_new(ncol, CSQ_LP_MIN, &lp)) != 0)
         goto out;
-    for (k = 0; k < ncol; k++)
-        col[k] = k;
     /* budget rows scaled to a right-hand side near 1: the dual prices of
      * raw bit counts are tiny and lp_solve rounds such values to zero */
     if (w->size_cap != INT64_MAX) {
-        for (j = 0; j < nf; j++)
-            for (k = first[j]; k < first[j + 1]; k++)
-                val[k] = (double)size_of(m, j, kof[k]) / sscale;
-        if ((rc = csq_lp_add_row(lp, ncol, val, col, CSQ_LP_LE, (double)w->size_cap / sscale)))
+        if ((rc = csq_lp_add_row(lp, ncol, sv, col, CSQ_LP_LE,
+                                 (double)(w->size_cap - s0) / sscale)) != 0)
             goto out;
         srow = row++;
     }
     if (w->bops_cap != INT64_MAX) {
-        for (j = 0; j < nf; j++)
-            for (k = first[j]; k < first[j + 1]; k++)
-                val[k] = (double)bops_of(m, j, kof[k]) / bscale;
-        if ((rc = csq_lp_add_row(lp, ncol, val, col, CSQ_LP_LE, (double)w->bops_cap / bscale)))
+        if ((rc = csq_lp_add_row(lp, ncol, bv, col, CSQ_LP_LE,
+                                 (double)(w->bops_cap - b0) / bscale)) != 0)
             goto out;
         brow = row++;
     }
-    for (j = 0; j < nf; j++) {
-        for (k = first[j]; k < first[j + 1]; k++)
-            val[k] = 1;
-        if ((rc = csq_lp_add_row(lp, first[j + 1] - first[j], val + first[j], col + first[j],
-                                 CSQ_LP_EQ, 1)) != 0)
-            goto out;
-    }
-    for (j = 0; j < nf; j++)
-        for (k = first[j]; k < first[j + 1]; k++)
-            val[k] = D(m, j, kof[k]);
     csq_lp_set_objective(lp, ncol, val, col);
+    for (k = 0; k < ncol; k++)
+        csq_lp_set_bounds(lp, k, 0, 1);
     csq_lp_want_duals(lp);
     if (csq_lp_solve(lp, &raw) != CSQ_LP_OPTIMAL) {
         rc = csq_fail(CSQ_EINVAL, "alloc: lp_solve: relaxation failed (status %d)", raw);
@@ -205,10 +205,14 @@ static int relaxation(struct mck *m, double *t, double *lpobj)
     csq_lp_variables(lp, x);
     *lpobj = 0;
     for (j = 0; j < nf; j++) {
-        t[j] = 0;
+        const struct csq_alloc_grp *g = GRP(m, j);
+        int prev = 0;
+        t[j] = w->cand[0];
+        *lpobj += g->c[0];
         for (k = first[j]; k < first[j + 1]; k++) {
-            t[j] += x[k] * w->cand[kof[k]];
-            *lpobj += x[k] * GRP(m, j)->c[kof[k]];
+            t[j] += x[k] * (w->cand[kof[k]] - w->cand[prev]);
+            *lpobj += x[k] * (g->c[kof[k]] - g->c[prev]);
+            prev = kof[k];
         }
     }
     m->lam = m->mu = 0;
@@ -224,6 +228,8 @@ out:
     free(first);
     free(kof);
     free(col);
+    free(sv);
+    free(bv);
     free(val);
     free(x);
     return rc;
@@ -369,28 +375,58 @@ static int improve(const struct mck *m, int *ki)
 
 /* --- branch and bound --- */
 
+/* Group j may take candidates lo..hi, consecutive integers with costs
+ * convex along them: then one integer width z and increments y_i in
+ * [0,1] with z = cand[lo] + sum y_i, cost = d(lo) + sum y_i (d(lo+i) -
+ * d(lo+i-1)) model it exactly (sizes and BOPs depend on z alone, so at an
+ * integer z the steps are taken in order, cheapest first), and lp_solve
+ * branches on z as on the linear search's integer columns: far fewer
+ * nodes than one binary per width. */
+static int convex_run(const struct mck *m, const unsigned char *allow, int j, int *lo)
+{
+    int nc = m->nc, k, hi;
+
+    for (k = 0; k < nc && !allow[j * nc + k]; k++)
+        ;
+    *lo = k;
+    for (hi = k; hi + 1 < nc && allow[j * nc + hi + 1]; hi++)
+        ;
+    for (k = hi + 1; k < nc; k++)
+        if (allow[j * nc + k])
+            return 0;
+    if (m->w->cand[hi] - m->w->cand[*lo] != hi - *lo)
+        return 0;
+    for (k = *lo + 2; k <= hi; k++)
+        if (D(m, j, k) - D(m, j, k - 1) < D(m, j, k - 1) - D(m, j, k - 2))
+            return 0;
+    return 1;
+}
+
 /* Minimize over the widths allow[j][k] leaves, with sum d <= zcut as a cut
  * (lp_solve takes no starting solution; this prunes what cannot beat the
- * incumbent).  ki gets the result, ki[0] = -1 when lp_solve found none. */
+ * incumbent).  Columns of group j from first[j]: for a convex run the
+ * width z and its increments, else one binary per width and a choice
+ * row.  ki gets the result, ki[0] = -1 when lp_solve found none. */
 static int branch_and_bound(const struct mck *m, const unsigned char *allow, double zcut,
                             int *ki, int *proven)
 {
     work_t *w = m->w;
     int nf = m->nf, nc = m->nc, j, k, ncol = 0, rc = CSQ_OK, n;
-    int *first = NULL, *kof = NULL, *col = NULL;
+    int *first = NULL, *kof = NULL, *run = NULL, *col = NULL;
     double *val = NULL, *sv = NULL, *bv = NULL, *x = NULL, objfix = 0;
     int64_t size_cap = w->size_cap, bops_cap = w->bops_cap;
     struct csq_lp *lp = NULL;
     enum csq_lp_status st;
 
     first = csq_mem_array((size_t)nf + 1, sizeof *first);
+    run = csq_mem_array((size_t)nf + 1, sizeof *run);
     kof = csq_mem_array((size_t)nf * (size_t)nc + 1, sizeof *kof);
-    if (!first || !kof) {
+    if (!first || !run || !kof) {
         rc = CSQ_ENOMEM;
         goto out;
     }
     for (j = 0; j < nf; j++) {
-        int last = -1;
+        int last = -1, lo;
         first[j] = ncol;
         for (k = n = 0; k < nc; k++)
             if (allow[j * nc + k]) {
@@ -406,6 +442,9 @@ static int branch_and_bound(const struct mck *m, const unsigned char *allow, dou
                 bops_cap -= bops_of(m, j, last);
             continue;
         }
+        run[j] = convex_run(m, allow, j, &lo);
+        if (run[j])
+            objfix += D(m, j, lo);
         ncol += n;
     }
     first[nf] = ncol;
@@ -426,15 +465,30 @@ static int branch_and_bound(const struct mck *m, const unsigned char *allow, dou
     for (k = 0; k < ncol; k++)
         col[k] = k;
     for (j = 0; j < nf; j++) {
-        for (k = first[j]; k < first[j + 1]; k++) {
-            sv[k] = (double)size_of(m, j, kof[k]);
-            bv[k] = (double)bops_of(m, j, kof[k]);
-            val[k] = D(m, j, kof[k]);
-            x[k] = 1;
+        int f = first[j], e = first[j + 1];
+        if (e == f)
+            continue;
+        if (run[j]) {
+            sv[f] = (double)GRP(m, j)->p;
+            bv[f] = (double)GRP(m, j)->q;
+            val[f] = 0;
+            x[f] = 1;
+            for (k = f + 1; k < e; k++) {
+                sv[k] = bv[k] = 0;
+                val[k] = D(m, j, kof[k]) - D(m, j, kof[k - 1]);
+                x[k] = -1;
+            }
+            rc = csq_lp_add_row(lp, e - f, x + f, col + f, CSQ_LP_EQ, w->cand[kof[f]]);
+        } else {
+            for (k = f; k < e; k++) {
+                sv[k] = (double)size_of(m, j, kof[k]);
+                bv[k] = (double)bops_of(m, j, kof[k]);
+                val[k] = D(m, j, kof[k]);
+                x[k] = 1;
+            }
+            rc = csq_lp_add_row(lp, e - f, x + f, col + f, CSQ_LP_EQ, 1);
         }
-        if (first[j + 1] > first[j]
-            && (rc = csq_lp_add_row(lp, first[j + 1] - first[j], x + first[j], col + first[j],
-                                    CSQ_LP_EQ, 1)) != 0)
+        if (rc != 0)
             goto out;
     }
     if (size_cap != INT64_MAX
@@ -446,9 +500,20 @@ static int branch_and_bound(const struct mck *m, const unsigned char *allow, dou
     if ((rc = csq_lp_add_row(lp, ncol, val, col, CSQ_LP_LE, zcut - objfix)) != 0)
         goto out;
     csq_lp_set_objective(lp, ncol, val, col);
-    for (k = 0; k < ncol; k++)
-        csq_lp_set_binary(lp, k);
-    csq_lp_set_mip(lp, 1e-11, 1e-9, 1);
+    for (j = 0; j < nf; j++) {
+        int f = first[j], e = first[j + 1];
+        if (e > f && run[j]) {
+            csq_lp_set_bounds(lp, f, w->cand[kof[f]], w->cand[kof[e - 1]]);
+            csq_lp_set_int(lp, f);
+            for (k = f + 1; k < e; k++)
+                csq_lp_set_bounds(lp, k, 0, 1);
+        } else {
+            for (k = f; k < e; k++)
+                csq_lp_set_binary(lp, k);
+        }
+    }
+    /* measured on 200 x 7 convex, random and bowl costs: the fastest */
+    csq_lp_set_mip(lp, 1e-11, 1e-9, CSQ_LP_BRANCH_FRACTION);
     csq_lp_set_stop(lp, csq_alloc_stop, w);
     st = csq_lp_solve(lp, NULL);
     *proven = st == CSQ_LP_OPTIMAL;
@@ -459,10 +524,14 @@ static int branch_and_bound(const struct mck *m, const unsigned char *allow, dou
     }
     csq_lp_variables(lp, x);
     for (j = 0; j < nf; j++) {
-        int bk = first[j];
-        if (first[j + 1] == first[j])
+        int f = first[j], e = first[j + 1], bk = f;
+        if (e == f)
             continue;
-        for (k = first[j]; k < first[j + 1]; k++)
+        if (run[j]) {
+            ki[j] = kof[f] + (int)lround(x[f]) - w->cand[kof[f]];
+            continue;
+        }
+        for (k = f; k < e; k++)
             if (x[k] > x[bk])
                 bk = k;
         ki[j] = kof[bk];
@@ -470,6 +539,7 @@ static int branch_and_bound(const struct mck *m, const unsigned char *allow, dou
 out:
     csq_lp_free(lp);
     free(first);
+    free(run);
     free(kof);
     free(col);
     free(val);
@@ -524,7 +594,7 @@ static int cmp_undecided(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-static int solve_exact(struct mck *m, const double *t, int *ki, int *proven)
+static int solve_exact(struct mck *m, int *ki, int *proven)
 {
     int nf = m->nf, nc = m->nc, j, k, rc, core_proven;
     int *cand = NULL, *ord = NULL;
@@ -573,7 +643,6 @@ static int solve_exact(struct mck *m, const double *t, int *ki, int *proven)
     if (cand[0] >= 0 && !fits_idx(m, cand))
         *proven = 0; /* lp_solve's tolerance let a budget slip: keep ours */
     adopt(m, cand, ki, &zh);
-    (void)t;
 out:
     free(cand);
     free(ord);
@@ -618,7 +687,7 @@ int csq_alloc_mck_solve(work_t *w, int *wid, int *proven, double *lpobj)
                 ;
             ki[j] = k;
         }
-        if (!w->pb->relax && (rc = solve_exact(&m, t, ki, proven)) != 0)
+        if (!w->pb->relax && (rc = solve_exact(&m, ki, proven)) != 0)
             goto out;
     }
     for (j = 0; j < m.nf; j++)

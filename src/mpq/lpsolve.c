@@ -116,15 +116,14 @@ void csq_lp_want_duals(struct csq_lp *m)
     set_presolve(m->lp, PRESOLVE_DUALS | PRESOLVE_SENSDUALS, get_presolveloops(m->lp));
 }
 
-void csq_lp_set_mip(struct csq_lp *m, double abs_gap, double rel_gap, int depth_first_ceiling)
+void csq_lp_set_mip(struct csq_lp *m, double abs_gap, double rel_gap, enum csq_lp_branch rule)
 {
     end_rows(m);
     set_mip_gap(m->lp, TRUE, abs_gap);
     set_mip_gap(m->lp, FALSE, rel_gap);
-    if (depth_first_ceiling) {
-        set_bb_rule(m->lp, NODE_GREEDYMODE | NODE_RCOSTFIXING);
-        set_bb_floorfirst(m->lp, BRANCH_CEILING);
-    }
+    set_bb_rule(m->lp, (rule == CSQ_LP_BRANCH_GREEDY ? NODE_GREEDYMODE : NODE_FRACTIONSELECT)
+                           | NODE_RCOSTFIXING);
+    set_bb_floorfirst(m->lp, BRANCH_CEILING);
 }
 
 static int __WINAPI abort_cb(lprec *lp, void *user)

@@ -44,11 +44,15 @@ void csq_lp_set_binary(struct csq_lp *lp, int col);
 /* Keep the dual prices of the rows for csq_lp_duals (the LP solve pays
  * for a sensitivity analysis). */
 void csq_lp_want_duals(struct csq_lp *lp);
+/* Branching rules the allocator measured fastest, each depth first
+ * toward the ceiling branch with reduced-cost fixing: on the greedy
+ * choice of variable (integer widths, linear costs) or on the most
+ * fractional one (one binary per width, any costs). */
+enum csq_lp_branch { CSQ_LP_BRANCH_GREEDY, CSQ_LP_BRANCH_FRACTION };
+
 /* Branch and bound stops at an absolute / relative gap between the
- * incumbent and the bound.  depth_first_ceiling: greedy depth-first
- * toward the ceiling branch with reduced-cost fixing, which the allocator
- * measured fastest on its knapsacks. */
-void csq_lp_set_mip(struct csq_lp *lp, double abs_gap, double rel_gap, int depth_first_ceiling);
+ * incumbent and the bound. */
+void csq_lp_set_mip(struct csq_lp *lp, double abs_gap, double rel_gap, enum csq_lp_branch rule);
 /* stop(user, nodes) is asked during branch and bound; nonzero ends it. */
 void csq_lp_set_stop(struct csq_lp *lp, int (*stop)(void *user, long long nodes), void *user);
 

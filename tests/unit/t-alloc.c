@@ -157,10 +157,10 @@ static void make_instance(struct inst *in)
         in->size = 1;
 }
 
-static void fill_problem(struct inst *in, struct csq_alloc_problem *p)
+/* The problem of an instance whose cost table is already filled. */
+static void fill_general(const struct inst *in, struct csq_alloc_problem *p)
 {
     memset(p, 0, sizeof *p);
-    linear_costs(in->score, in->n, in->cost);
     p->nlayers = in->n;
     p->cost = in->cost;
     p->params = in->params;
@@ -172,6 +172,13 @@ static void fill_problem(struct inst *in, struct csq_alloc_problem *p)
     p->bops = in->bops;
     p->pin = in->pin;
     p->tie_group = in->tie;
+}
+
+/* The problem of an instance, costs from its scores. */
+static void fill_problem(struct inst *in, struct csq_alloc_problem *p)
+{
+    linear_costs(in->score, in->n, in->cost);
+    fill_general(in, p);
 }
 
 static void random_vs_brute(void)
@@ -379,23 +386,6 @@ struct tally {
     int bad_bound, not_proven;
 };
 
-/* The problem of an instance whose cost table is already filled. */
-static void fill_general(const struct inst *in, struct csq_alloc_problem *p)
-{
-    memset(p, 0, sizeof *p);
-    p->nlayers = in->n;
-    p->cost = in->cost;
-    p->params = in->params;
-    p->macs = in->macs;
-    p->cand = in->cand;
-    p->ncand = in->nc;
-    p->abits = in->abits;
-    p->size_bits = in->size;
-    p->bops = in->bops;
-    p->pin = in->pin;
-    p->tie_group = in->tie;
-}
-
 static void check_general(const char *what, struct inst *in, int general, struct tally *y)
 {
     struct gbrute b;
@@ -577,6 +567,73 @@ static void relax_closed_form(void)
     is_int(bad_round, 0, "relax: widths are candidates, objective below the LP bound");
 }
 
+/* Larger instances than enumeration reaches, against dynamic programming
+ * over the size budget: 40 layers of 1..12 weights, one size budget, 5
+ * consecutive candidates (so the integer-width columns of convex runs are
+ * used) or 4 scattered ones, any of the cost kinds. */
+static void dp_vs_general(void)
+{
+    enum { L = 40, C = 5, SMAX = L * 12 * 10 };
+    static double cost[L * NB], dp[SMAX + 1], nx[SMAX + 1];
+    int64_t params[L], macs[L];
+    int t, l, k, s, bad = 0, bad_proven = 0, runs = 0;
+
+    for (t = 0; t < 60; t++) {
+        int cand[C], nc = t % 2 ? 4 : 5, c0 = 2 + irand(3), smin = 0, cap;
+        struct csq_alloc_problem p = {0};
+        struct csq_alloc_result r;
+        double best = INFINITY;
+
+        for (k = 0; k < nc; k++)
+            cand[k] = nc == 5 ? c0 + k : 2 + 2 * k + (k == 3);
+        for (l = 0; l < L; l++) {
+            cost_row(&cost[l * NB], t % 5 == 4 ? irand(4) : t % 4);
+            params[l] = 1 + irand(12);
+            macs[l] = 1;
+            smin += (int)params[l] * cand[0];
+        }
+        cap = smin + irand(smin);
+        for (s = 0; s <= SMAX; s++)
+            dp[s] = s == 0 ? 0 : INFINITY;
+        for (l = 0; l < L; l++) { /* dp[s]: least cost of layers < l at size exactly s */
+            for (s = 0; s <= SMAX; s++)
+                nx[s] = INFINITY;
+            for (s = 0; s <= SMAX; s++)
+                for (k = 0; k < nc && dp[s] < INFINITY; k++) {
+                    int ns = s + (int)params[l] * cand[k];
+                    double v = dp[s] + cost[l * NB + cand[k] - 1];
+                    if (ns <= SMAX && v < nx[ns])
+                        nx[ns] = v;
+                }
+            memcpy(dp, nx, sizeof dp);
+        }
+        for (s = 0; s <= cap; s++)
+            best = fmin(best, dp[s]);
+        p.nlayers = L;
+        p.cost = cost;
+        p.params = params;
+        p.macs = macs;
+        p.cand = cand;
+        p.ncand = nc;
+        p.abits = 1;
+        p.size_bits = cap;
+        if (csq_alloc_solve(&p, &r) != 0) {
+            bad++;
+            continue;
+        }
+        runs++;
+        if (fabs(r.objective - best) > 1e-9 * fmax(1, fabs(best))) {
+            bad++;
+            diag("dp %d: objective %.12g, dynamic programming %.12g", t, r.objective, best);
+        }
+        bad_proven += !r.proven_optimal || r.size_bits > cap;
+        csq_alloc_result_release(&r);
+    }
+    is_int(runs, 60, "40 layers, general costs: every instance solves");
+    is_int(bad, 0, "40 layers, general costs: optimum equals dynamic programming");
+    is_int(bad_proven, 0, "40 layers, general costs: proven, within the budget");
+}
+
 /* Continuous relaxation of one size budget over any costs: each layer
  * starts at the smallest candidate; its next step is the wider candidate
  * of steepest cost descent (gift wrapping of the lower hull), and the
@@ -684,17 +741,49 @@ static void relax_general(void)
     is_int(bad_round, 0, "relax, general costs: widths are candidates, cost above the LP bound");
 }
 
+/* Solve twice with candidates {4, 2, 3} and a size budget of 180 bits:
+ * the same assignment both times, the canonical one (want), objective
+ * want_obj, mean width 3. */
+static void canon_case(const char *what, const double *cost, const int64_t *params,
+                       const int64_t *macs, int n, const int *want, double want_obj)
+{
+    int cand[3] = {4, 2, 3}, l, same = 1, canon = 1;
+    struct csq_alloc_problem p = {0};
+    struct csq_alloc_result a, b;
+
+    p.nlayers = n;
+    p.cost = cost;
+    p.params = params;
+    p.macs = macs;
+    p.cand = cand;
+    p.ncand = 3;
+    p.abits = 8;
+    p.size_bits = 10 * (3 * 4 + 3 * 2);
+    if (!ok(csq_alloc_solve(&p, &a) == 0 && csq_alloc_solve(&p, &b) == 0, "%s: solves", what))
+        return;
+    for (l = 0; l < n; l++) {
+        same &= a.wbits[l] == b.wbits[l];
+        canon &= a.wbits[l] == want[l];
+    }
+    ok(same, "%s: two solves give the same assignment", what);
+    ok(canon, "%s: the canonical optimum (%d %d %d %d %d %d ...)", what, a.wbits[0], a.wbits[1],
+       a.wbits[2], a.wbits[3], a.wbits[4], a.wbits[5]);
+    is_near(a.objective, want_obj, 1e-12, "%s: objective", what);
+    is_near(a.mean_wbits, 3.0, 1e-12, "%s: mean_wbits is size / params", what);
+    csq_alloc_result_release(&a);
+    csq_alloc_result_release(&b);
+}
+
 /* General costs: the same canonical rules as for scores. */
 static void determinism_general(void)
 {
     /* six identical layers with 2 -> 1, 3 -> 0.9, 4 -> 0 (not convex), a
-     * budget for three at 4 bits and three at 2: the optimum splits them;
-     * a seventh layer without weights costs the same at 2 and 4 bits */
+     * budget for three at 4 bits and three at 2: the optimum splits them
+     * and the earlier twins get the wider width; a seventh layer without
+     * weights costs the same at 2 and 4 bits and takes 2 */
     double cost[7 * NB];
     int64_t params[7] = {10, 10, 10, 10, 10, 10, 0}, macs[7] = {7, 7, 7, 7, 7, 7, 0};
-    int cand[3] = {4, 2, 3}, want[7] = {4, 4, 4, 2, 2, 2, 2}, l, same = 1, canon = 1;
-    struct csq_alloc_problem p = {0};
-    struct csq_alloc_result a, b;
+    int want[7] = {4, 4, 4, 2, 2, 2, 2}, l;
 
     for (l = 0; l < 7 * NB; l++)
         cost[l] = NAN;
@@ -706,26 +795,7 @@ static void determinism_general(void)
     cost[6 * NB + 1] = 0.5;
     cost[6 * NB + 2] = 0.7;
     cost[6 * NB + 3] = 0.5;
-    p.nlayers = 7;
-    p.cost = cost;
-    p.params = params;
-    p.macs = macs;
-    p.cand = cand;
-    p.ncand = 3;
-    p.abits = 8;
-    p.size_bits = 10 * (3 * 4 + 3 * 2);
-    ok(csq_alloc_solve(&p, &a) == 0 && csq_alloc_solve(&p, &b) == 0, "general costs: solves");
-    for (l = 0; l < 7; l++) {
-        same &= a.wbits[l] == b.wbits[l];
-        canon &= a.wbits[l] == want[l];
-    }
-    ok(same, "general costs: two solves give the same assignment");
-    ok(canon, "general costs: earlier twins wider, equal cost at 2 and 4 takes 2 "
-       "(%d %d %d %d %d %d %d)", a.wbits[0], a.wbits[1], a.wbits[2], a.wbits[3], a.wbits[4],
-       a.wbits[5], a.wbits[6]);
-    is_near(a.objective, 3 * 1 + 3 * 0 + 0.5, 1e-12, "general costs: objective");
-    csq_alloc_result_release(&a);
-    csq_alloc_result_release(&b);
+    canon_case("general costs", cost, params, macs, 7, want, 3 * 1 + 3 * 0 + 0.5);
 }
 
 /* 200 layers, 7 candidates, both budgets: convex and non-convex costs,
@@ -783,6 +853,9 @@ static void large_general(void)
     csq_alloc_result_release(&q);
 }
 
+static void canon_case(const char *what, const double *cost, const int64_t *params,
+                       const int64_t *macs, int n, const int *want, double want_obj);
+
 static void determinism(void)
 {
     /* six identical layers, budget for three at 4 bits and three at 2:
@@ -790,32 +863,10 @@ static void determinism(void)
      * the wider width */
     double score[6] = {0.5, 0.5, 0.5, 0.5, 0.5, 0.5}, cost[6 * NB];
     int64_t params[6] = {10, 10, 10, 10, 10, 10}, macs[6] = {7, 7, 7, 7, 7, 7};
-    int cand[3] = {4, 2, 3}, want[6] = {4, 4, 4, 2, 2, 2};
-    struct csq_alloc_problem p = {0};
-    struct csq_alloc_result a, b;
-    int l, same = 1, canon = 1;
+    int want[6] = {4, 4, 4, 2, 2, 2};
 
     linear_costs(score, 6, cost);
-    p.nlayers = 6;
-    p.cost = cost;
-    p.params = params;
-    p.macs = macs;
-    p.cand = cand;
-    p.ncand = 3;
-    p.abits = 8;
-    p.size_bits = 10 * (3 * 4 + 3 * 2);
-    ok(csq_alloc_solve(&p, &a) == 0 && csq_alloc_solve(&p, &b) == 0, "equal scores: solves");
-    for (l = 0; l < 6; l++) {
-        same &= a.wbits[l] == b.wbits[l];
-        canon &= a.wbits[l] == want[l];
-    }
-    ok(same, "equal scores: two solves give the same assignment");
-    ok(canon, "equal scores: earlier layers get the wider widths (%d %d %d %d %d %d)",
-       a.wbits[0], a.wbits[1], a.wbits[2], a.wbits[3], a.wbits[4], a.wbits[5]);
-    is_near(-a.objective, 0.5 * 18, 1e-12, "equal scores: objective");
-    is_near(a.mean_wbits, 3.0, 1e-12, "mean_wbits is size / params");
-    csq_alloc_result_release(&a);
-    csq_alloc_result_release(&b);
+    canon_case("equal scores", cost, params, macs, 6, want, -0.5 * 18);
 }
 
 static void large_and_time_limit(void)
@@ -909,6 +960,7 @@ int main(void)
 {
     random_vs_brute();
     general_vs_brute();
+    dp_vs_general();
     relax_closed_form();
     relax_general();
     determinism();
