@@ -146,6 +146,23 @@ static int list_dir(const char *dir, struct strs *dirs, struct strs *imgs)
     return rc;
 }
 
+/* ---- text files */
+
+/* The line parsers below stop at the first NUL, so a NUL byte would
+ * silently drop the rest of the file: refuse it, naming its line. */
+static int check_text(const unsigned char *buf, size_t len, const char *what, const char *src)
+{
+    const unsigned char *nul = memchr(buf, '\0', len), *p;
+    int lineno = 1;
+
+    if (!nul)
+        return CSQ_OK;
+    for (p = buf; p < nul; p++)
+        lineno += *p == '\n';
+    return csq_fail(CSQ_EFORMAT, "dataset: %s '%s' line %d: NUL byte (not a text file)", what,
+                    src, lineno);
+}
+
 /* ---- labels file */
 
 static int read_labels(struct strs *names, const char *path)
@@ -157,6 +174,10 @@ static int read_labels(struct strs *names, const char *path)
 
     if ((rc = csq_file_read(path, &buf, &len)) != 0)
         return rc;
+    if ((rc = check_text(buf, len, "labels file", path)) != 0) {
+        free(buf);
+        return rc;
+    }
     for (line = (char *)buf; line && *line; line = next) {
         lineno++;
         next = strchr(line, '\n');
@@ -408,6 +429,8 @@ int csq_dataset_read_list(struct csq_dataset *ds, const char *list,
     memset(ds, 0, sizeof *ds);
     if ((rc = csq_file_read(list, &buf, &len)) != 0)
         return rc;
+    if ((rc = check_text(buf, len, "list", src)) != 0)
+        goto fail;
     if (strcmp(list, "-") != 0 && (slash = strrchr(list, '/')) != NULL) {
         if (!(base = csq_mem_strdup(list))) {
             rc = CSQ_ENOMEM;

@@ -19,7 +19,8 @@
  *
  * --labels FILE (one class name per line, in the model's output order)
  * replaces the byte-order mapping: label k is line k; every class found in
- * the folder / list must appear there (extra names are fine).
+ * the folder / list must appear there (extra names are fine).  Both files
+ * are text: a NUL byte in either is an error.
  *
  * per_class N keeps the first N images of each class (in the order above),
  * or, when seeded, N drawn by a splitmix64-seeded shuffle; the kept images

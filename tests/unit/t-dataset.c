@@ -153,6 +153,30 @@ int main(void)
         o.labels_file = NULL;
     }
 
+    /* a NUL byte ends a line for the parsers, so it must not silently
+     * drop the rest: line 2 holds it in both files */
+    {
+        char tmp[] = "/tmp/t-dataset-XXXXXX";
+        int fd = mkstemp(tmp);
+        FILE *fp = fdopen(fd, "wb");
+        fwrite("Ant\ncat\0\ndog\n", 1, 13, fp);
+        fclose(fp);
+        o.labels_file = tmp;
+        is_int(csq_dataset_scan(&ds, tree, &o), CSQ_EFORMAT, "NUL byte in a labels file");
+        ok(strstr(csq_errmsg(), tmp) && strstr(csq_errmsg(), "line 2: NUL byte"), "message: %s",
+           csq_errmsg());
+        csq_errclear();
+        o.labels_file = NULL;
+        fp = fopen(tmp, "wb");
+        fwrite("a.png\tcat\nb.png\tdog\0\nc.png\tAnt\n", 1, 31, fp);
+        fclose(fp);
+        is_int(csq_dataset_read_list(&ds, tmp, &o), CSQ_EFORMAT, "NUL byte in a list");
+        ok(strstr(csq_errmsg(), tmp) && strstr(csq_errmsg(), "line 2: NUL byte"), "message: %s",
+           csq_errmsg());
+        csq_errclear();
+        remove(tmp);
+    }
+
     /* class folder without images */
     is_int(csq_dataset_scan(&ds, fx_path("tree-empty"), &o), CSQ_EINVAL, "empty class folder");
     ok(strstr(csq_errmsg(), "tree-empty/b'") != NULL, "names the folder: %s", csq_errmsg());
