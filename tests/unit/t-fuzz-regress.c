@@ -1,9 +1,10 @@
 /*
  * fuzz-regress: every input a fuzz harness (tests/fuzz/, scripts/fuzz)
  * once crashed on, kept in tests/fixtures/fuzz-regress/<harness>/, fed
- * through the same entry points the harness calls.  Each must either load
- * or fail with one non-empty message line; under --enable-sanitizers a
- * relapse is a sanitizer abort.
+ * through the same entry points the harness calls, and the harnesses'
+ * seeds in tests/fuzz/seeds/.  Each must either load or fail with one
+ * non-empty message line; under --enable-sanitizers a relapse is a
+ * sanitizer abort, and the checks of tests/fuzz/fuzz-text.h abort too.
  */
 #include "config.h"
 
@@ -154,15 +155,15 @@ static int by_name(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-static void run_dir(const char *top, const char *harness)
+/* Every file of dir (absent: none) through harness's entry points. */
+static void run_dir(const char *dir, const char *harness, const char *what)
 {
-    char dir[4096], path[8192];
+    char path[8192];
     char **names = NULL;
     size_t n = 0, i;
     struct dirent *e;
     DIR *d;
 
-    snprintf(dir, sizeof dir, "%s/tests/fixtures/fuzz-regress/%s", top, harness);
     if (!(d = opendir(dir)))
         return;
     while ((e = readdir(d)) != NULL) {
@@ -185,7 +186,7 @@ static void run_dir(const char *top, const char *harness)
         csq_errclear();
         rc = run_one(harness, path);
         msg = csq_errmsg();
-        ok(rc == 0 || (msg[0] && !strchr(msg, '\n')), "%s/%s: %s", harness, names[i],
+        ok(rc == 0 || (msg[0] && !strchr(msg, '\n')), "%s %s/%s: %s", what, harness, names[i],
            rc == 0 ? "accepted" : msg);
         free(names[i]);
     }
@@ -213,7 +214,7 @@ int main(void)
         "fuzz-list", "fuzz-labels", "fuzz-npy"
     };
     const char *top = getenv("top_srcdir");
-    char *lists[2], dir[] = "/tmp/t-fuzz-regress-XXXXXX";
+    char *lists[2], dir[] = "/tmp/t-fuzz-regress-XXXXXX", in[4096];
     size_t i;
 
     if (!top)
@@ -225,8 +226,13 @@ int main(void)
         return 99;
     }
     snprintf(npy_out, sizeof npy_out, "%s/out.npy", dir);
-    for (i = 0; i < sizeof harnesses / sizeof *harnesses; i++)
-        run_dir(top, harnesses[i]);
+    for (i = 0; i < sizeof harnesses / sizeof *harnesses; i++) {
+        snprintf(in, sizeof in, "%s/tests/fixtures/fuzz-regress/%s", top, harnesses[i]);
+        run_dir(in, harnesses[i], "kept");
+        /* the seeds too, so the harness bodies' own checks run here */
+        snprintf(in, sizeof in, "%s/tests/fuzz/seeds/%s", top, harnesses[i] + 5);
+        run_dir(in, harnesses[i], "seed");
+    }
     for (i = 0; i < 2; i++) {
         remove(lists[i]);
         free(lists[i]);
