@@ -1,6 +1,6 @@
 /*
  * op_eltwise: Add, Sub, Mul, Div with ONNX (numpy) multidirectional
- * broadcasting on float32 and int64, and ReduceMean.
+ * broadcasting on float32 and int64, and ReduceMean / ReduceSum.
  *
  * A broadcast is planned by dropping size-1 output dims and merging
  * neighbouring dims in which both inputs either advance or stay put, so
@@ -221,7 +221,7 @@ int csq_op_mul_run(struct csq_kargs *a) { return binary_run(a, OP_MUL); }
 int csq_op_div_infer(struct csq_kargs *a) { return binary_infer(a, OP_DIV); }
 int csq_op_div_run(struct csq_kargs *a) { return binary_run(a, OP_DIV); }
 
-/* ---- ReduceMean ------------------------------------------------------- */
+/* ---- ReduceMean, ReduceSum -------------------------------------------- */
 
 /* Reduced dims as a bit mask; *noop when the op is the identity (opset 18
  * noop_with_empty_axes with no axes). */
@@ -240,8 +240,8 @@ static int reduce_axes(struct csq_kargs *a, unsigned *mask, int *noop)
             return rc;
     } else if (at) {
         if (at->type != CSQ_ATTR_INTS)
-            return csq_fail(CSQ_EINVAL, "node '%s' (ReduceMean): attribute axes is not a list"
-                            " of ints", a->name);
+            return csq_fail(CSQ_EINVAL, "node '%s' (%s): attribute axes is not a list"
+                            " of ints", a->name, csq_op_type(a));
         axes = at->ints;
         n = (int64_t)at->n;
     }
@@ -258,14 +258,14 @@ static int reduce_axes(struct csq_kargs *a, unsigned *mask, int *noop)
         if ((rc = csq_op_axis(a, axes[i], x->rank, "axis", &ax)) != 0)
             return rc;
         if (*mask & (1u << ax))
-            return csq_fail(CSQ_EINVAL, "node '%s' (ReduceMean): axis %d given twice",
-                            a->name, ax);
+            return csq_fail(CSQ_EINVAL, "node '%s' (%s): axis %d given twice",
+                            a->name, csq_op_type(a), ax);
         *mask |= 1u << ax;
     }
     return 0;
 }
 
-int csq_op_reducemean_infer(struct csq_kargs *a)
+static int reduce_infer(struct csq_kargs *a)
 {
     const struct csq_tensor *x = a->nin > 0 ? a->in[0] : NULL;
     struct csq_tensor *o = a->out[0];
@@ -274,12 +274,12 @@ int csq_op_reducemean_infer(struct csq_kargs *a)
     int noop, d, rc;
 
     if (!x || a->nout < 1)
-        return csq_fail(CSQ_EINVAL, "node '%s' (ReduceMean): needs 1 input and 1 output",
-                        a->name);
+        return csq_fail(CSQ_EINVAL, "node '%s' (%s): needs 1 input and 1 output",
+                        a->name, csq_op_type(a));
     if (x->dtype != CSQ_DT_FLOAT)
         return csq_fail(CSQ_EUNSUPPORTED,
-                        "node '%s' (ReduceMean): element type %d (only float32)", a->name,
-                        x->dtype);
+                        "node '%s' (%s): element type %d (only float32)", a->name,
+                        csq_op_type(a), x->dtype);
     if ((rc = reduce_axes(a, &mask, &noop)) != 0)
         return rc;
     o->dtype = x->dtype;
@@ -293,7 +293,8 @@ int csq_op_reducemean_infer(struct csq_kargs *a)
     return 0;
 }
 
-int csq_op_reducemean_run(struct csq_kargs *a)
+/* mean: divide the sums by the count (ReduceMean), else ReduceSum */
+static int reduce_run(struct csq_kargs *a, int mean)
 {
     const struct csq_tensor *x = a->in[0];
     struct csq_tensor *o = a->out[0];
@@ -351,7 +352,7 @@ int csq_op_reducemean_run(struct csq_kargs *a)
             rest /= kdim[g];
         }
         if (m == 0) {
-            od[j] = NAN;
+            od[j] = mean ? NAN : 0.0f;
             continue;
         }
         /* odometer over the reduced groups, innermost (group 0) as a loop */
@@ -369,7 +370,12 @@ int csq_op_reducemean_run(struct csq_kargs *a)
                 cnt[g] = 0;
             }
         }
-        od[j] = (float)(sum / (double)m);
+        od[j] = (float)(mean ? sum / (double)m : sum);
     }
     return 0;
 }
+
+int csq_op_reducemean_infer(struct csq_kargs *a) { return reduce_infer(a); }
+int csq_op_reducemean_run(struct csq_kargs *a) { return reduce_run(a, 1); }
+int csq_op_reducesum_infer(struct csq_kargs *a) { return reduce_infer(a); }
+int csq_op_reducesum_run(struct csq_kargs *a) { return reduce_run(a, 0); }
