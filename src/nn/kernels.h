@@ -57,6 +57,7 @@ CSQ_KERNEL(reciprocal);
 CSQ_KERNEL(erf);
 CSQ_KERNEL(tanh);
 CSQ_KERNEL(gelu);
+CSQ_KERNEL(neg);
 CSQ_KERNEL(not);
 CSQ_KERNEL(pow);
 CSQ_KERNEL(equal);

@@ -1,6 +1,7 @@
 /*
  * op_einsum: Einsum on float32, one or two operands, explicit or implicit
- * output, no ellipsis.  A two-operand contraction in which every letter
+ * output, with or without an ellipsis (numpy's right-aligned broadcast
+ * dims, which must agree in size across operands).  A two-operand contraction in which every letter
  * is a batch letter (both operands and the output), a free letter (one
  * operand and the output) or a contracted letter (both operands, not the
  * output) is a batch of sgemm calls, with operands and result permuted
@@ -19,7 +20,8 @@
 #include "nn/kernels.h"
 #include "util/err.h"
 
-#define NL 52   /* letters a-z A-Z */
+#define NLET 52                     /* letters a-z A-Z */
+#define NL (NLET + CSQ_MAX_RANK)    /* then the dims an ellipsis stands for */
 
 struct eq {
     int nops;
@@ -37,20 +39,42 @@ static int letter(int c)
     return -1;
 }
 
+static int pos(const int *v, int n, int l)
+{
+    int i;
+
+    for (i = 0; i < n; i++)
+        if (v[i] == l)
+            return i;
+    return -1;
+}
+
+/* The ellipsis dims of an operand of rank r with nexpl letters take the
+ * last ids of the NLET.. range, so operands align on the right. */
+static int add_ellipsis(int *term, int *nterm, int r, int nexpl, int maxe)
+{
+    int e = r - nexpl, i;
+
+    for (i = 0; i < e; i++)
+        term[(*nterm)++] = NLET + (maxe - e) + i;
+    return e;
+}
+
 static int parse(const struct csq_kargs *a, struct eq *q)
 {
     const char *s = csq_node_string(a->node, "equation", NULL), *p;
-    int cnt[NL] = { 0 }, side = 0, i, k, l;
+    int cnt[NL] = { 0 }, side = 0, i, k, l, maxe = 0, ell[3] = { -1, -1, -1 }, nexpl[3] = { 0 };
+    int lets[3][CSQ_MAX_RANK + 1], nlets[3] = { 0 };
 
     memset(q, 0, sizeof *q);
     if (!s)
         return csq_fail(CSQ_EINVAL, "node '%s' (Einsum): attribute equation is required",
                         a->name);
-    if (strstr(s, "..."))
-        return csq_fail(CSQ_EUNSUPPORTED, "node '%s' (Einsum): ellipsis in '%s' not supported",
-                        a->name, s);
     q->nops = 1;
+    /* pass 1: letters of each term, where each ellipsis stands */
     for (p = s; *p; p++) {
+        int t = side ? 2 : q->nops - 1;
+
         if (*p == ' ')
             continue;
         if (*p == ',' && !side) {
@@ -64,33 +88,67 @@ static int parse(const struct csq_kargs *a, struct eq *q)
             p++;
             continue;
         }
-        if ((l = letter(*p)) < 0)
+        if (p[0] == '.' && p[1] == '.' && p[2] == '.' && ell[t] < 0) {
+            ell[t] = nlets[t];
+            p += 2;
+            continue;
+        }
+        if ((l = letter(*p)) < 0 || nlets[t] == CSQ_MAX_RANK)
             return csq_fail(CSQ_EINVAL, "node '%s' (Einsum): bad equation '%s'", a->name, s);
-        if (side) {
-            if (q->nout == CSQ_MAX_RANK)
-                return csq_fail(CSQ_EUNSUPPORTED, "node '%s' (Einsum): output rank too large",
-                                a->name);
-            for (i = 0; i < q->nout; i++)
-                if (q->out[i] == l)
+        lets[t][nlets[t]++] = l;
+        nexpl[t]++;
+    }
+    if (a->nin != q->nops)
+        return csq_fail(CSQ_EINVAL, "node '%s' (Einsum): %d inputs for %d operands", a->name,
+                        a->nin, q->nops);
+    for (k = 0; k < q->nops; k++) {
+        int r = a->in[k] ? a->in[k]->rank : 0;
+
+        if (ell[k] >= 0 && r - nexpl[k] > maxe)
+            maxe = r - nexpl[k];
+        if (ell[k] >= 0 && r < nexpl[k])
+            return csq_fail(CSQ_ESHAPE, "node '%s' (Einsum): operand %d has rank %d, fewer "
+                            "than its letters in '%s'", a->name, k, r, s);
+    }
+    /* pass 2: terms with the ellipsis dims in place */
+    for (k = 0; k < q->nops; k++) {
+        int r = a->in[k] ? a->in[k]->rank : 0;
+
+        for (i = 0; i <= nlets[k]; i++) {
+            if (i == ell[k])
+                add_ellipsis(q->term[k], &q->nterm[k], r, nexpl[k], maxe);
+            if (i < nlets[k])
+                q->term[k][q->nterm[k]++] = lets[k][i];
+        }
+        for (i = 0; i < q->nterm[k]; i++)
+            cnt[q->term[k][i]]++;
+    }
+    if (side) {
+        for (i = 0; i <= nlets[2]; i++) {
+            if (i == ell[2])
+                for (l = 0; l < maxe; l++)
+                    q->out[q->nout++] = NLET + l;
+            if (i < nlets[2]) {
+                if (pos(q->out, q->nout, lets[2][i]) >= 0)
                     return csq_fail(CSQ_EINVAL, "node '%s' (Einsum): output letter repeated "
                                     "in '%s'", a->name, s);
-            q->out[q->nout++] = l;
-        } else {
-            k = q->nops - 1;
-            if (q->nterm[k] == CSQ_MAX_RANK)
-                return csq_fail(CSQ_EUNSUPPORTED, "node '%s' (Einsum): operand rank too "
-                                "large", a->name);
-            q->term[k][q->nterm[k]++] = l;
-            cnt[l]++;
+                q->out[q->nout++] = lets[2][i];
+            }
         }
-    }
-    if (!side)   /* implicit output: letters seen once, alphabetical */
-        for (l = 0; l < NL; l++) {
-            int c = l < 26 ? l + 26 : l - 26;   /* 'A'..'Z' sort before 'a'..'z' */
+    } else {
+        /* implicit output: the ellipsis dims, then letters seen once in
+         * alphabetical order ('A'..'Z' sort before 'a'..'z') */
+        for (l = 0; l < maxe; l++)
+            q->out[q->nout++] = NLET + l;
+        for (l = 0; l < NLET; l++) {
+            int c = l < 26 ? l + 26 : l - 26;
 
             if (cnt[c] == 1)
                 q->out[q->nout++] = c;
         }
+    }
+    if (q->nout > CSQ_MAX_RANK)
+        return csq_fail(CSQ_EUNSUPPORTED, "node '%s' (Einsum): output rank too large", a->name);
     for (i = 0; i < q->nout; i++)
         if (!cnt[q->out[i]])
             return csq_fail(CSQ_EINVAL, "node '%s' (Einsum): output letter of '%s' is in no "
@@ -105,9 +163,8 @@ static int bind_dims(const struct csq_kargs *a, struct eq *q)
 
     if ((rc = parse(a, q)) != 0)
         return rc;
-    if (a->nin != q->nops || a->nout < 1 || !a->out[0])
-        return csq_fail(CSQ_EINVAL, "node '%s' (Einsum): %d inputs for %d operands", a->name,
-                        a->nin, q->nops);
+    if (a->nout < 1 || !a->out[0])
+        return csq_fail(CSQ_EINVAL, "node '%s' (Einsum): missing output", a->name);
     for (i = 0; i < NL; i++)
         q->dim[i] = -1;
     for (k = 0; k < q->nops; k++) {
@@ -124,7 +181,7 @@ static int bind_dims(const struct csq_kargs *a, struct eq *q)
 
             if (q->dim[l] >= 0 && q->dim[l] != x->dims[i])
                 return csq_fail(CSQ_ESHAPE, "node '%s' (Einsum): letter '%c' is %lld and %lld",
-                                a->name, l < 26 ? 'a' + l : 'A' + l - 26,
+                                a->name, l < 26 ? 'a' + l : l < NLET ? 'A' + l - 26 : '.',
                                 (long long)q->dim[l], (long long)x->dims[i]);
             q->dim[l] = x->dims[i];
         }
@@ -144,16 +201,6 @@ int csq_op_einsum_infer(struct csq_kargs *a)
     for (i = 0; i < q.nout; i++)
         a->out[0]->dims[i] = q.dim[q.out[i]];
     return 0;
-}
-
-static int pos(const int *v, int n, int l)
-{
-    int i;
-
-    for (i = 0; i < n; i++)
-        if (v[i] == l)
-            return i;
-    return -1;
 }
 
 /* The sgemm form: batch, M, N, K letters (in output order, K in operand 0's)

@@ -1,6 +1,6 @@
 /*
  * op_math: element-wise math beyond the four arithmetic operators, as
- * transformer exports use them: Sqrt, Reciprocal, Erf, Tanh, Gelu, Not,
+ * transformer exports use them: Sqrt, Reciprocal, Erf, Tanh, Gelu, Neg, Not,
  * Pow, Equal, Mod, Where (numpy broadcasting through csq_op_bwalk) and
  * Cast between the element types csmpq holds (float32, int64, bool; int32
  * and double are held as int64 and float32, as the loader reads them).
@@ -34,6 +34,8 @@ static int need_io(const struct csq_kargs *a, int nin)
                             csq_op_type(a), i);
     return 0;
 }
+
+static int num_type(const struct csq_kargs *a, int i);
 
 static void same_shape(struct csq_tensor *o, const struct csq_tensor *x, int dtype)
 {
@@ -121,6 +123,33 @@ int csq_op_gelu_run(struct csq_kargs *a)
     const char *m = csq_node_string(a->node, "approximate", "none");
 
     return unary_run(a, strcmp(m, "tanh") == 0 ? U_GELU_TANH : U_GELU);
+}
+
+/* ---- Neg (float32 and int64: LayerNormalization's function body negates
+ * its axis) ------------------------------------------------------------ */
+
+int csq_op_neg_infer(struct csq_kargs *a)
+{
+    int rc;
+
+    if ((rc = need_io(a, 1)) != 0 || (rc = num_type(a, 0)) != 0)
+        return rc;
+    same_shape(a->out[0], a->in[0], a->in[0]->dtype);
+    return 0;
+}
+
+int csq_op_neg_run(struct csq_kargs *a)
+{
+    int64_t n = csq_tensor_numel(a->in[0]), i;
+
+    if (a->in[0]->dtype == CSQ_DT_FLOAT)
+        for (i = 0; i < n; i++)
+            ((float *)a->out[0]->data)[i] = -((const float *)a->in[0]->data)[i];
+    else
+        for (i = 0; i < n; i++)
+            ((int64_t *)a->out[0]->data)[i] =
+                (int64_t)(0 - (uint64_t)((const int64_t *)a->in[0]->data)[i]);
+    return 0;
 }
 
 /* ---- Not -------------------------------------------------------------- */

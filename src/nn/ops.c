@@ -54,6 +54,7 @@ static const struct csq_op op_table[] = {
     ROW("Erf", erf, NULL, 0),
     ROW("Tanh", tanh, NULL, 0),
     ROW("Gelu", gelu, NULL, 0),
+    ROW("Neg", neg, NULL, 0),
     ROW("Not", not, NULL, 0),
     ROW("Pow", pow, NULL, 0),
     ROW("Equal", equal, NULL, 0),
