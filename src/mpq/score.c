@@ -45,6 +45,18 @@ static int tap(void *user, int value, const struct csq_tensor *y)
     const float *f;
 
     channels_of(y, s->g->nodes[s->g->layers[l].node].op_type, &c, &hw, &last);
+    /* Token maps may fold windows into the leading dim (Swin's
+     * [B * windows, tokens, C]); images stay contiguous blocks in order. */
+    if (last && y->dims[0] != s->batch->n) {
+        int64_t total = csq_tensor_numel(y);
+
+        n = s->batch->n;
+        if (n <= 0 || total % (n * c) != 0)
+            return csq_fail(CSQ_EINVAL, "layer '%s': output of %lld values does not split "
+                            "into %lld images of %lld channels", s->g->layers[l].name,
+                            (long long)total, (long long)n, (long long)c);
+        hw = total / (n * c);
+    }
     if ((size_t)(n * c) > s->pooled_cap) {
         float *p = csq_mem_rearray(s->pooled, (size_t)(n * c), sizeof(float));
         if (!p)
