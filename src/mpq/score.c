@@ -26,24 +26,41 @@ struct score_state {
     int samples;
 };
 
-static void channels_of(const struct csq_tensor *y, int64_t *c, int64_t *hw)
+/* Channels are dim 1 of a Conv's NCHW output, the last dim of a MatMul's
+ * (a Linear applied to tokens, [N, L, C] or [N, H, W, C]); *last says
+ * which. */
+static void channels_of(const struct csq_tensor *y, const char *op, int64_t *c, int64_t *hw,
+                        int *last)
 {
     int d;
 
-    *c = y->rank > 1 ? y->dims[1] : 1;
+    *last = y->rank > 2 && strcmp(op, "Conv") != 0;
+    *c = y->rank > 1 ? y->dims[*last ? y->rank - 1 : 1] : 1;
     *hw = 1;
-    for (d = 2; d < y->rank; d++)
+    for (d = *last ? 1 : 2; d < (*last ? y->rank - 1 : y->rank); d++)
         *hw *= y->dims[d];
 }
 
 static int tap(void *user, int l, const struct csq_tensor *y)
 {
     struct score_state *s = user;
-    int rc;
+    int rc, last;
     int64_t n = y->dims[0], c, hw, i, k;
     const float *f;
 
-    channels_of(y, &c, &hw);
+    channels_of(y, s->g->nodes[s->g->layers[l].node].op_type, &c, &hw, &last);
+    /* Token maps may fold windows into the leading dim (Swin's
+     * [B * windows, tokens, C]); images stay contiguous blocks in order. */
+    if (last && y->dims[0] != s->batch->n) {
+        int64_t total = csq_tensor_numel(y);
+
+        n = s->batch->n;
+        if (n <= 0 || total % (n * c) != 0)
+            return csq_fail(CSQ_EINVAL, "layer '%s': output of %lld values does not split "
+                            "into %lld images of %lld channels", s->g->layers[l].name,
+                            (long long)total, (long long)n, (long long)c);
+        hw = total / (n * c);
+    }
     if ((size_t)(n * c) > s->pooled_cap) {
         float *p = csq_mem_rearray(s->pooled, (size_t)(n * c), sizeof(float));
         if (!p)
@@ -51,7 +68,10 @@ static int tap(void *user, int l, const struct csq_tensor *y)
         s->pooled = p;
         s->pooled_cap = (size_t)(n * c);
     }
-    csq_tfidf_pool(y->data, n, c, hw, s->pooled);
+    if (last)
+        csq_tfidf_pool_last(y->data, n, hw, c, s->pooled);
+    else
+        csq_tfidf_pool(y->data, n, c, hw, s->pooled);
     for (i = 0; i < n; i++) {
         f = s->pooled + i * c;
         for (k = 0; k < c; k++)
@@ -101,7 +121,8 @@ static int score_pass(const struct csq_graph *g, struct csq_engine *e, struct cs
     for (l = 0; l < g->nlayers; l++) {
         int v = g->nodes[g->layers[l].node].out[0];
         int64_t c, hw;
-        channels_of(&g->vals[v].t, &c, &hw);
+        int last;
+        channels_of(&g->vals[v].t, g->nodes[g->layers[l].node].op_type, &c, &hw, &last);
         if ((rc = csq_tfidf_new((int)c, nclasses, o->docs, &s.acc[l])) != 0)
             goto out;
         /* TF-IDF pools relu(Y): the value after a fused Relu */

@@ -179,3 +179,17 @@ void csq_tfidf_pool(const float *y, int64_t n, int64_t c, int64_t hw, float *out
             out[i * c + j] = (float)(s / (double)hw);
         }
 }
+
+void csq_tfidf_pool_last(const float *y, int64_t n, int64_t hw, int64_t c, float *out)
+{
+    int64_t i, j, k;
+
+    for (i = 0; i < n; i++)
+        for (k = 0; k < c; k++) {
+            const float *p = y + i * hw * c + k;
+            double s = 0;
+            for (j = 0; j < hw; j++)
+                s += p[j * c] < 0 ? 0 : p[j * c];   /* a NaN must reach the caller */
+            out[i * c + k] = (float)(s / (double)hw);
+        }
+}

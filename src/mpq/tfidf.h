@@ -39,5 +39,8 @@ void csq_tfidf_free(struct csq_tfidf *t);
 /* out[i][c] = mean over hw of max(y[i][c][hw], 0) for n images of c
  * channels (NCHW with H*W = hw; hw = 1 for Gemm outputs), summed in double. */
 void csq_tfidf_pool(const float *y, int64_t n, int64_t c, int64_t hw, float *out);
+/* The same for channels-last maps [n][hw][c] (a Linear on tokens,
+ * [N, L, C] or [N, H, W, C]). */
+void csq_tfidf_pool_last(const float *y, int64_t n, int64_t hw, int64_t c, float *out);
 
 #endif

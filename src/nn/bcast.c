@@ -86,3 +86,78 @@ const char *csq_op_type(const struct csq_kargs *a)
 {
     return a->node && a->node->op_type ? a->node->op_type : "?";
 }
+
+/* Below this many output elements threads cost more than they save;
+ * rows are cut in chunks so one long row still splits. */
+#define BWALK_PAR_MIN 32768
+#define BWALK_CHUNK 8192
+
+void csq_op_bwalk(const struct csq_kargs *a, const struct csq_tensor *const *in, int nin,
+                  const struct csq_tensor *out, csq_bwalk_row run, void *ctx)
+{
+    int64_t dims[CSQ_MAX_RANK], st[CSQ_BWALK_MAX][CSQ_MAX_RANK], acc[CSQ_BWALK_MAX];
+    int adv[CSQ_BWALK_MAX][CSQ_MAX_RANK];
+    int64_t total = csq_tensor_numel(out), inner, nouter = 1, nchunk, items, w;
+    int n = 0, d, k;
+
+    if (total <= 0)
+        return;
+    for (d = 0; d < out->rank; d++) {
+        int same = n > 0;
+
+        if (out->dims[d] == 1)
+            continue;
+        for (k = 0; k < nin; k++) {
+            int ix = d - (out->rank - in[k]->rank);
+
+            adv[k][n] = ix >= 0 && in[k]->dims[ix] == out->dims[d];
+            if (n > 0 && adv[k][n] != adv[k][n - 1])
+                same = 0;
+        }
+        if (same) {
+            dims[n - 1] *= out->dims[d];
+            continue;
+        }
+        dims[n++] = out->dims[d];
+    }
+    if (n == 0) {
+        dims[n] = 1;
+        for (k = 0; k < nin; k++)
+            adv[k][n] = 1;
+        n = 1;
+    }
+    for (k = 0; k < nin; k++)
+        acc[k] = 1;
+    for (d = n - 1; d >= 0; d--)
+        for (k = 0; k < nin; k++) {
+            st[k][d] = adv[k][d] ? acc[k] : 0;
+            if (adv[k][d])
+                acc[k] *= dims[d];
+        }
+    inner = dims[n - 1];
+    for (d = 0; d < n - 1; d++)
+        nouter *= dims[d];
+    nchunk = (inner + BWALK_CHUNK - 1) / BWALK_CHUNK;
+    items = nouter * nchunk;
+
+#pragma omp parallel for num_threads(CSQ_OP_NT(a)) if (total >= BWALK_PAR_MIN && items > 1)
+    for (w = 0; w < items; w++) {
+        int64_t oi = w / nchunk, c0 = (w % nchunk) * BWALK_CHUNK;
+        int64_t len = inner - c0 < BWALK_CHUNK ? inner - c0 : BWALK_CHUNK;
+        int64_t off[CSQ_BWALK_MAX], s[CSQ_BWALK_MAX], rest = oi;
+        int j, q;
+
+        for (q = 0; q < nin; q++) {
+            s[q] = st[q][n - 1];
+            off[q] = c0 * s[q];
+        }
+        for (j = n - 2; j >= 0; j--) {
+            int64_t c = rest % dims[j];
+
+            rest /= dims[j];
+            for (q = 0; q < nin; q++)
+                off[q] += c * st[q][j];
+        }
+        run(ctx, oi * inner + c0, off, s, len);
+    }
+}

@@ -39,4 +39,18 @@ const char *csq_op_dims_str(const struct csq_tensor *t, char *buf, size_t len);
 /* Op type of the node, for messages. */
 const char *csq_op_type(const struct csq_kargs *a);
 
+/*
+ * A walk over a broadcast output: up to CSQ_BWALK_MAX inputs broadcast
+ * (numpy rules) to out's shape.  Dims of size 1 are dropped and
+ * neighbours in which every input either advances or stays put are
+ * merged, so run() sees long rows: n elements of out from row offsets
+ * off[k] of each input, each advancing by s[k] (1, or 0 = broadcast).
+ * Offsets are in elements.  Rows are spread over threads when large.
+ */
+#define CSQ_BWALK_MAX 3
+typedef void (*csq_bwalk_row)(void *ctx, int64_t o, const int64_t *off, const int64_t *s,
+                              int64_t n);
+void csq_op_bwalk(const struct csq_kargs *a, const struct csq_tensor *const *in, int nin,
+                  const struct csq_tensor *out, csq_bwalk_row run, void *ctx);
+
 #endif

@@ -76,5 +76,31 @@ CSQ_KERNEL(gather);
 CSQ_KERNEL(constantofshape);
 CSQ_KERNEL(pad);
 CSQ_KERNEL(identity);   /* Identity and Dropout (inference) */
+/* op_math.c */
+CSQ_KERNEL(sqrt);
+CSQ_KERNEL(reciprocal);
+CSQ_KERNEL(erf);
+CSQ_KERNEL(tanh);
+CSQ_KERNEL(gelu);
+CSQ_KERNEL(neg);
+CSQ_KERNEL(not);
+CSQ_KERNEL(pow);
+CSQ_KERNEL(equal);
+CSQ_KERNEL(mod);
+CSQ_KERNEL(where);
+CSQ_KERNEL(cast);
+/* op_index.c */
+CSQ_KERNEL(slice);
+CSQ_KERNEL(expand);
+CSQ_KERNEL(range);
+CSQ_KERNEL(size);
+CSQ_KERNEL(scatternd);
+/* op_eltwise.c */
+CSQ_KERNEL(reducesum);
+/* op_norm.c */
+CSQ_KERNEL(layernorm);
+/* op_einsum.c */
+CSQ_KERNEL(einsum);
+size_t csq_op_einsum_scratch(const struct csq_kargs *a);
 
 #endif

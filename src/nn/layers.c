@@ -83,6 +83,64 @@ static char *scope_name(const char *node)
     return full;
 }
 
+/* "<scope>.<child>" when name is a parameter of a child of scope:
+ * "<scope>.<child>.weight", ".bias", or MultiheadAttention's "_weight",
+ * "_bias"; NULL otherwise. */
+static char *child_of(const char *scope, const char *name)
+{
+    static const char *const suf[] = { ".weight", ".bias", "_weight", "_bias" };
+    size_t sl = strlen(scope), nl = strlen(name), i;
+    char *c;
+
+    if (nl <= sl + 1 || strncmp(name, scope, sl) != 0 || name[sl] != '.')
+        return NULL;
+    for (i = 0; i < sizeof suf / sizeof suf[0]; i++) {
+        size_t k = strlen(suf[i]);
+
+        if (nl > sl + 1 + k && strcmp(name + nl - k, suf[i]) == 0) {
+            if (!(c = csq_mem_strdup(name)))
+                return NULL;
+            c[nl - k] = '\0';
+            return c;
+        }
+    }
+    return NULL;
+}
+
+/*
+ * A Linear called as a function in its parent's forward (Swin's attention
+ * qkv and proj, MultiheadAttention's in_proj and out_proj) is scoped to
+ * the parent, so its node name says only the parent.  Its parameters say
+ * the child: the weight's name (Gemm keeps it), or, for a MatMul whose
+ * weight torch folded into an anonymous transposed copy, the name of the
+ * bias added right after it.  Biases torch deduplicated carry another
+ * module's name and are not taken.
+ */
+static char *child_name(const struct csq_graph *g, int node, int weight, const char *scope)
+{
+    const struct csq_node *n = &g->nodes[node];
+    char *c = child_of(scope, g->vals[weight].name);
+    int i, j;
+
+    if (c || n->nout < 1 || n->out[0] < 0)
+        return c;
+    if (n->nin > 2 && n->in[2] >= 0)
+        return child_of(scope, g->vals[n->in[2]].name);
+    if (g->vals[n->out[0]].nconsumers != 1)
+        return NULL;
+    for (i = node + 1; i < g->nnodes; i++) {
+        const struct csq_node *m = &g->nodes[i];
+
+        if (m->dead || strcmp(m->op_type, "Add") != 0 || m->nin != 2)
+            continue;
+        for (j = 0; j < 2; j++)
+            if (m->in[j] == n->out[0] && m->in[1 - j] >= 0 &&
+                csq_value_is_const(&g->vals[m->in[1 - j]]))
+                return child_of(scope, g->vals[m->in[1 - j]].name);
+    }
+    return NULL;
+}
+
 static char *layer_name(const struct csq_graph *g, int node, int weight)
 {
     const struct csq_node *n = &g->nodes[node];
@@ -90,6 +148,14 @@ static char *layer_name(const struct csq_graph *g, int node, int weight)
     char buf[64];
     size_t len;
 
+    if (s && strcmp(n->op_type, "Conv") != 0) {
+        char *c = child_name(g, node, weight, s);
+
+        if (c) {
+            free(s);
+            return c;
+        }
+    }
     if (s)
         return s;
     if (n->name && *n->name)

@@ -1,8 +1,8 @@
 /*
  * op_eltwise: Add, Sub, Mul, Div with ONNX (numpy) multidirectional
- * broadcasting on float32 and int64, and ReduceMean.
+ * broadcasting on float32 and int64, and ReduceMean / ReduceSum.
  *
- * A broadcast is planned by dropping size-1 output dims and merging
+ * The broadcast walk (csq_op_bwalk) drops size-1 output dims and merges
  * neighbouring dims in which both inputs either advance or stay put, so
  * the common cases (same shape, per-channel scale [N,C,1,1], bias [C,1,1],
  * scalar) become one or two loops with a contiguous inner run.
@@ -16,61 +16,12 @@
 #include "nn/kernels.h"
 #include "util/err.h"
 
-/* Below this many elements threads cost more than they save. */
+/* Below this many elements threads cost more than they save (ReduceMean). */
 #define PAR_MIN 32768
-/* Inner runs are cut in chunks of this many elements so that a large
- * same-shape operation still splits across threads. */
-#define CHUNK 8192
 
 enum { OP_ADD, OP_SUB, OP_MUL, OP_DIV };
 
 static const char *const op_names[] = { "Add", "Sub", "Mul", "Div" };
-
-struct plan {
-    int n;                          /* merged dims, >= 1 */
-    int64_t dims[CSQ_MAX_RANK];
-    int64_t sx[CSQ_MAX_RANK];       /* element strides, 0 = broadcast */
-    int64_t sy[CSQ_MAX_RANK];
-};
-
-static void make_plan(const struct csq_tensor *x, const struct csq_tensor *y,
-                      const struct csq_tensor *o, struct plan *p)
-{
-    int px[CSQ_MAX_RANK], py[CSQ_MAX_RANK];
-    int64_t ax = 1, ay = 1;
-    int d, k;
-
-    p->n = 0;
-    for (d = 0; d < o->rank; d++) {
-        int ix = d - (o->rank - x->rank), iy = d - (o->rank - y->rank);
-        int bx, by;
-
-        if (o->dims[d] == 1)
-            continue;
-        bx = ix >= 0 && x->dims[ix] == o->dims[d];
-        by = iy >= 0 && y->dims[iy] == o->dims[d];
-        if (p->n > 0 && px[p->n - 1] == bx && py[p->n - 1] == by) {
-            p->dims[p->n - 1] *= o->dims[d];
-            continue;
-        }
-        px[p->n] = bx;
-        py[p->n] = by;
-        p->dims[p->n++] = o->dims[d];
-    }
-    if (p->n == 0) {
-        p->n = 1;
-        p->dims[0] = 1;
-        px[0] = py[0] = 1;
-    }
-    for (k = p->n - 1; k >= 0; k--) {
-        p->sx[k] = px[k] ? ax : 0;
-        p->sy[k] = py[k] ? ay : 0;
-        if (px[k])
-            ax *= p->dims[k];
-        if (py[k])
-            ay *= p->dims[k];
-    }
-}
 
 /* EXPR combines xv and yv; the four stride cases let the common ones
  * vectorise. */
@@ -161,54 +112,37 @@ static int binary_infer(struct csq_kargs *a, int op)
     return 0;
 }
 
+struct bin_ctx {
+    int op, is_float, relu;
+    void *o;
+    const void *x, *y;
+};
+
+static void bin_row(void *ctx, int64_t oi, const int64_t *off, const int64_t *s, int64_t n)
+{
+    const struct bin_ctx *c = ctx;
+
+    if (c->is_float) {
+        float *oo = (float *)c->o + oi;
+        int64_t i;
+
+        run_f32(c->op, oo, (const float *)c->x + off[0], (const float *)c->y + off[1], n,
+                s[0], s[1]);
+        /* a fused Relu (csq_graph_fuse), while the chunk is in cache */
+        if (c->relu)
+            for (i = 0; i < n; i++)
+                oo[i] = oo[i] < 0.0f ? 0.0f : oo[i];
+    } else
+        run_i64(c->op, (int64_t *)c->o + oi, (const int64_t *)c->x + off[0],
+                (const int64_t *)c->y + off[1], n, s[0], s[1]);
+}
+
 static int binary_run(struct csq_kargs *a, int op)
 {
-    const struct csq_tensor *x = a->in[0], *y = a->in[1];
-    struct csq_tensor *o = a->out[0];
-    int64_t total = csq_tensor_numel(o), inner, nchunk, nouter = 1, items, w;
-    int is_float = x->dtype == CSQ_DT_FLOAT;
-    struct plan p;
-    int k;
+    struct bin_ctx c = { op, a->in[0]->dtype == CSQ_DT_FLOAT, a->relu,
+                         a->out[0]->data, a->in[0]->data, a->in[1]->data };
 
-    if (total <= 0)
-        return 0;
-    make_plan(x, y, o, &p);
-    inner = p.dims[p.n - 1];
-    for (k = 0; k < p.n - 1; k++)
-        nouter *= p.dims[k];
-    nchunk = (inner + CHUNK - 1) / CHUNK;
-    items = nouter * nchunk;
-
-#pragma omp parallel for num_threads(CSQ_OP_NT(a)) if (total >= PAR_MIN && items > 1)
-    for (w = 0; w < items; w++) {
-        int64_t oi = w / nchunk, c0 = (w % nchunk) * CHUNK;
-        int64_t n = inner - c0 < CHUNK ? inner - c0 : CHUNK;
-        int64_t ox = 0, oy = 0, rest = oi;
-        int64_t sx = p.sx[p.n - 1], sy = p.sy[p.n - 1];
-        int d;
-
-        for (d = p.n - 2; d >= 0; d--) {
-            int64_t c = rest % p.dims[d];
-
-            rest /= p.dims[d];
-            ox += c * p.sx[d];
-            oy += c * p.sy[d];
-        }
-        ox += c0 * sx;
-        oy += c0 * sy;
-        if (is_float) {
-            float *oo = (float *)o->data + oi * inner + c0;
-            int64_t i;
-
-            run_f32(op, oo, (const float *)x->data + ox, (const float *)y->data + oy, n, sx, sy);
-            /* a fused Relu (csq_graph_fuse), while the chunk is in cache */
-            if (a->relu)
-                for (i = 0; i < n; i++)
-                    oo[i] = oo[i] < 0.0f ? 0.0f : oo[i];
-        } else
-            run_i64(op, (int64_t *)o->data + oi * inner + c0,
-                    (const int64_t *)x->data + ox, (const int64_t *)y->data + oy, n, sx, sy);
-    }
+    csq_op_bwalk(a, (const struct csq_tensor *const *)a->in, 2, a->out[0], bin_row, &c);
     return 0;
 }
 
@@ -221,7 +155,7 @@ int csq_op_mul_run(struct csq_kargs *a) { return binary_run(a, OP_MUL); }
 int csq_op_div_infer(struct csq_kargs *a) { return binary_infer(a, OP_DIV); }
 int csq_op_div_run(struct csq_kargs *a) { return binary_run(a, OP_DIV); }
 
-/* ---- ReduceMean ------------------------------------------------------- */
+/* ---- ReduceMean, ReduceSum -------------------------------------------- */
 
 /* Reduced dims as a bit mask; *noop when the op is the identity (opset 18
  * noop_with_empty_axes with no axes). */
@@ -240,8 +174,8 @@ static int reduce_axes(struct csq_kargs *a, unsigned *mask, int *noop)
             return rc;
     } else if (at) {
         if (at->type != CSQ_ATTR_INTS)
-            return csq_fail(CSQ_EINVAL, "node '%s' (ReduceMean): attribute axes is not a list"
-                            " of ints", a->name);
+            return csq_fail(CSQ_EINVAL, "node '%s' (%s): attribute axes is not a list"
+                            " of ints", a->name, csq_op_type(a));
         axes = at->ints;
         n = (int64_t)at->n;
     }
@@ -258,14 +192,14 @@ static int reduce_axes(struct csq_kargs *a, unsigned *mask, int *noop)
         if ((rc = csq_op_axis(a, axes[i], x->rank, "axis", &ax)) != 0)
             return rc;
         if (*mask & (1u << ax))
-            return csq_fail(CSQ_EINVAL, "node '%s' (ReduceMean): axis %d given twice",
-                            a->name, ax);
+            return csq_fail(CSQ_EINVAL, "node '%s' (%s): axis %d given twice",
+                            a->name, csq_op_type(a), ax);
         *mask |= 1u << ax;
     }
     return 0;
 }
 
-int csq_op_reducemean_infer(struct csq_kargs *a)
+static int reduce_infer(struct csq_kargs *a)
 {
     const struct csq_tensor *x = a->nin > 0 ? a->in[0] : NULL;
     struct csq_tensor *o = a->out[0];
@@ -274,12 +208,12 @@ int csq_op_reducemean_infer(struct csq_kargs *a)
     int noop, d, rc;
 
     if (!x || a->nout < 1)
-        return csq_fail(CSQ_EINVAL, "node '%s' (ReduceMean): needs 1 input and 1 output",
-                        a->name);
+        return csq_fail(CSQ_EINVAL, "node '%s' (%s): needs 1 input and 1 output",
+                        a->name, csq_op_type(a));
     if (x->dtype != CSQ_DT_FLOAT)
         return csq_fail(CSQ_EUNSUPPORTED,
-                        "node '%s' (ReduceMean): element type %d (only float32)", a->name,
-                        x->dtype);
+                        "node '%s' (%s): element type %d (only float32)", a->name,
+                        csq_op_type(a), x->dtype);
     if ((rc = reduce_axes(a, &mask, &noop)) != 0)
         return rc;
     o->dtype = x->dtype;
@@ -293,7 +227,8 @@ int csq_op_reducemean_infer(struct csq_kargs *a)
     return 0;
 }
 
-int csq_op_reducemean_run(struct csq_kargs *a)
+/* mean: divide the sums by the count (ReduceMean), else ReduceSum */
+static int reduce_run(struct csq_kargs *a, int mean)
 {
     const struct csq_tensor *x = a->in[0];
     struct csq_tensor *o = a->out[0];
@@ -351,7 +286,7 @@ int csq_op_reducemean_run(struct csq_kargs *a)
             rest /= kdim[g];
         }
         if (m == 0) {
-            od[j] = NAN;
+            od[j] = mean ? NAN : 0.0f;
             continue;
         }
         /* odometer over the reduced groups, innermost (group 0) as a loop */
@@ -369,7 +304,12 @@ int csq_op_reducemean_run(struct csq_kargs *a)
                 cnt[g] = 0;
             }
         }
-        od[j] = (float)(sum / (double)m);
+        od[j] = (float)(mean ? sum / (double)m : sum);
     }
     return 0;
 }
+
+int csq_op_reducemean_infer(struct csq_kargs *a) { return reduce_infer(a); }
+int csq_op_reducemean_run(struct csq_kargs *a) { return reduce_run(a, 1); }
+int csq_op_reducesum_infer(struct csq_kargs *a) { return reduce_infer(a); }
+int csq_op_reducesum_run(struct csq_kargs *a) { return reduce_run(a, 0); }

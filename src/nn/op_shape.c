@@ -72,7 +72,11 @@ int csq_op_identity_infer(struct csq_kargs *a)
             return csq_fail(CSQ_EUNSUPPORTED,
                             "node '%s' (%s): input 2 (training_mode) must be a constant",
                             a->name, csq_op_type(a));
-        if (tm->dtype == CSQ_DT_BOOL && *(const unsigned char *)tm->data)
+        /* training with ratio 0 keeps every element unscaled: Swin's
+         * attention calls F.dropout(p=0.0) with training left on */
+        if (tm->dtype == CSQ_DT_BOOL && *(const unsigned char *)tm->data &&
+            !(a->nin > 1 && a->in[1] && a->in[1]->data && a->in[1]->dtype == CSQ_DT_FLOAT &&
+              csq_tensor_numel(a->in[1]) == 1 && *(const float *)a->in[1]->data == 0.0f))
             return csq_fail(CSQ_EUNSUPPORTED, "node '%s' (%s): training mode is not supported",
                             a->name, csq_op_type(a));
     }

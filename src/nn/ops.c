@@ -51,6 +51,27 @@ static const struct csq_op op_table[] = {
     ROW("Pad", pad, NULL, 0),
     ROW("Dropout", identity, NULL, 0),
     ROW("Identity", identity, NULL, 0),
+    /* transformer exports (issue 15): op_math.c, op_index.c, op_norm.c, op_einsum.c */
+    ROW("Sqrt", sqrt, NULL, 0),
+    ROW("Reciprocal", reciprocal, NULL, 0),
+    ROW("Erf", erf, NULL, 0),
+    ROW("Tanh", tanh, NULL, 0),
+    ROW("Gelu", gelu, NULL, 0),
+    ROW("Neg", neg, NULL, 0),
+    ROW("Not", not, NULL, 0),
+    ROW("Pow", pow, NULL, 0),
+    ROW("Equal", equal, NULL, 0),
+    ROW("Mod", mod, NULL, 0),
+    ROW("Where", where, NULL, 0),
+    ROW("Cast", cast, NULL, 0),
+    ROW("Slice", slice, NULL, 0),
+    ROW("Expand", expand, NULL, 0),
+    ROW("Range", range, NULL, 0),
+    ROW("Size", size, NULL, CSQ_OPF_SHAPE_ONLY),
+    ROW("ScatterND", scatternd, NULL, 0),
+    ROW("ReduceSum", reducesum, NULL, 0),
+    ROW("LayerNormalization", layernorm, NULL, 0),
+    ROW("Einsum", einsum, csq_op_einsum_scratch, 0),
 };
 
 #define OP_COUNT ((int)(sizeof op_table / sizeof op_table[0]))

@@ -20,7 +20,7 @@
 
 /* The operator set versions this code was checked against (DESIGN §4). */
 #define OPSET_MIN 1
-#define OPSET_MAX 17
+#define OPSET_MAX 20
 
 /* --- name -> value index (open addressing; models have ~1e3 values) --- */
 
@@ -390,9 +390,12 @@ static int load_inputs(struct loader *L, const Onnx__GraphProto *gp)
         case ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT: val->t.dtype = CSQ_DT_FLOAT; break;
         case ONNX__TENSOR_PROTO__DATA_TYPE__INT64: val->t.dtype = CSQ_DT_INT64; break;
         case ONNX__TENSOR_PROTO__DATA_TYPE__BOOL: val->t.dtype = CSQ_DT_BOOL; break;
+        /* held as initializers of these types are (convert_tensor) */
+        case ONNX__TENSOR_PROTO__DATA_TYPE__INT32: val->t.dtype = CSQ_DT_INT64; break;
+        case ONNX__TENSOR_PROTO__DATA_TYPE__DOUBLE: val->t.dtype = CSQ_DT_FLOAT; break;
         default:
             return csq_fail(CSQ_EUNSUPPORTED, "'%s': input '%s' has data type %d "
-                            "(float and int64 are supported)", L->file, vi->name,
+                            "(float, double, int32, int64 and bool are supported)", L->file, vi->name,
                             tt->has_elem_type ? tt->elem_type : 0);
         }
         /* No shape at all: rank and dims come from what is fed. */

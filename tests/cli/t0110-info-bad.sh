@@ -18,7 +18,7 @@ expect_error 1 "undefined-input.onnx'?: node '/add/Add' reads undefined input 'n
     "node reading an undefined input" -- "$CSMPQ" info "$B/undefined-input.onnx"
 expect_error 1 "cycle.onnx'?: the graph has a cycle through node '/add1/Add'" \
     "cycle" -- "$CSMPQ" info "$B/cycle.onnx"
-expect_error 1 "unsupported-op.onnx'?: node '/act/Erf': operator 'Erf' \(opset 13\) is not supported" \
+expect_error 1 "unsupported-op.onnx'?: node '/act/Elu': operator 'Elu' \(opset 13\) is not supported" \
     "unsupported operator" -- "$CSMPQ" info "$B/unsupported-op.onnx"
 expect_error 1 "bad-shape.onnx'?: .*/conv/Conv" \
     "shape mismatch found by shape inference names the node" -- "$CSMPQ" info "$B/bad-shape.onnx"

@@ -238,6 +238,18 @@ static void pooling(void)
        out[0], out[1], out[2], out[3]);
 }
 
+static void pooling_last(void)
+{
+    /* the same maps channels-last, [2 images][4 positions][2 channels]:
+     * the same relu means */
+    const float y[16] = {1, -1, -1, -2, 3, -3, -3, -4, 0.5f, 4, 0.5f, 0, 0.5f, 0, 0.5f, 0};
+    float out[4];
+
+    csq_tfidf_pool_last(y, 2, 4, 2, out);
+    ok(out[0] == 1 && out[1] == 0 && out[2] == 0.5f && out[3] == 1,
+       "pool channels-last: relu means %g %g %g %g", out[0], out[1], out[2], out[3]);
+}
+
 int main(void)
 {
     equal_features();
@@ -249,5 +261,6 @@ int main(void)
     equal_inexact();
     errors();
     pooling();
+    pooling_last();
     return tap_done();
 }
