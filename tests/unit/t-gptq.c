@@ -9,7 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "kargs.h"
 #include "kt.h"
 #include "rng.h"
 #include "tap.h"
