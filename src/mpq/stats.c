@@ -108,13 +108,8 @@ int csq_stats_collect(const struct csq_graph *g, struct csq_engine *e, const int
         if ((rc = csq_engine_tap(e, l, CSQ_TAP_INPUT, stats_tap, s)) != 0)
             goto out;
     }
-    memset(&f, 0, sizeof f);
-    f.engine = e;
-    f.loader = ld;
-    f.after = count_batch;
-    f.user = s;
-    f.progress = progress;
-    f.what = "layer statistics";
+    f = (struct csq_feed){ .engine = e, .loader = ld, .after = count_batch, .user = s,
+                           .progress = progress, .what = "layer statistics" };
     if ((rc = csq_feed_run(&f)) != 0)
         goto out;
     if (s->images == 0) {
