@@ -3,6 +3,7 @@
  */
 #include "config.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +22,7 @@
 
 static const char usage[] =
     "usage: csmpq eval -m MODEL [-b BITCFG | --wbits-all N] [--abits N] [--calib DIR]\n"
+    "                  [--quantizer rtn|gptq] [--act-order] [--hessian-samples N]\n"
     "                  [DIR | --list FILE] [data options] [preprocess options]\n"
     "                  [--predictions FILE] [--json] [-v]\n\n"
     "Top-1 and top-5 accuracy of the model on labeled images (DIR has one subfolder\n"
@@ -28,9 +30,12 @@ static const char usage[] =
     "with -b or --wbits-all also with simulated quantization of the weights and\n"
     "of every quantized layer's input.";
 
+/* The measured choice (docs/RESULTS.md, "rtn against gptq"). */
+#define DEFAULT_QUANTIZER CSQ_WERR_GPTQ
+
 enum {
     OPT_MODEL = 'm', OPT_BITCFG = 'b', OPT_VERBOSE = 'v', OPT_PRED = 400, OPT_JSON,
-    OPT_WBITS_ALL, OPT_EABITS, OPT_CALIB
+    OPT_WBITS_ALL, OPT_EABITS, OPT_CALIB, OPT_QUANTIZER, OPT_ACT_ORDER, OPT_HSAMPLES
 };
 
 static const struct cli_opt options[] = {
@@ -39,10 +44,15 @@ static const struct cli_opt options[] = {
     { OPT_WBITS_ALL, "wbits-all", 1, "N", "quantize every layer's weights to N bits" },
     { OPT_EABITS, "abits", 1, "N", "activation bits (default: the config's, else 8)" },
     { OPT_CALIB, "calib", 1, "DIR", "calibration images (default: the first 256 evaluated)" },
+    { OPT_QUANTIZER, "quantizer", 1, "Q", "weight quantizer: rtn or gptq (default: gptq)" },
+    { OPT_ACT_ORDER, "act-order", 0, NULL, "gptq: quantize columns by decreasing diag(H)" },
+    { OPT_HSAMPLES, "hessian-samples", 1, "N",
+      "layer statistics: N output positions per image (default: all)" },
     CLI_INPUT_OPTIONS,
     { OPT_PRED, "predictions", 1, "FILE", "write path<TAB>label<TAB>predicted per image" },
     { OPT_JSON, "json", 0, NULL, "print one JSON object" },
-    { OPT_VERBOSE, "verbose", 0, NULL, "one line per layer: bits, weight SQNR, range" },
+    { OPT_VERBOSE, "verbose", 0, NULL,
+      "one line per layer: bits, weight SQNR, output error E, range" },
     { 0, NULL, 0, NULL, NULL }
 };
 
@@ -82,6 +92,8 @@ static void print_layers(const struct csq_graph *g, const struct csq_eval_result
                y->wbits ? y->wbits : 32, y->abits ? "" : "float", y->abits ? y->abits : 32);
         if (y->wbits)
             printf(" weight_sqnr=%.2fdB", y->weight_sqnr);
+        if (y->wbits && !isnan(y->werr))
+            printf(" E=%.4g", y->werr);
         if (y->have_range)
             printf(" input_range=[%.6g, %.6g]%s", y->lo, y->hi,
                    y->lo >= 0 ? " unsigned" : " signed");
@@ -130,9 +142,9 @@ int cmd_eval(int argc, char **argv)
     struct csq_graph *g = NULL;
     struct csq_bitcfg *cfg = NULL;
     const char *model = NULL, *predictions = NULL, *bitcfg = NULL;
-    long wall = 0, abits_opt = 0;
+    long wall = 0, abits_opt = 0, hsamples = 0;
     int64_t k;
-    int json = 0, verbose = 0, c, h, rc = CSQ_OK;
+    int json = 0, verbose = 0, quantizer = -1, act_order = 0, c, h, l, rc = CSQ_OK;
 
     memset(&res, 0, sizeof res);
     cli_input_init(&in, "eval");
@@ -156,6 +168,20 @@ int cmd_eval(int argc, char **argv)
             if (cli_parse_int("eval", "--abits", p.optarg, 1, 16, &abits_opt) != 0)
                 return EXIT_USAGE;
             break;
+        case OPT_QUANTIZER:
+            if (strcmp(p.optarg, "rtn") == 0)
+                quantizer = CSQ_WERR_RTN;
+            else if (strcmp(p.optarg, "gptq") == 0)
+                quantizer = CSQ_WERR_GPTQ;
+            else
+                return cli_usage_error("eval", "--quantizer takes rtn or gptq, not '%s'",
+                                       p.optarg);
+            break;
+        case OPT_ACT_ORDER: act_order = 1; break;
+        case OPT_HSAMPLES:
+            if (cli_parse_int("eval", "--hessian-samples", p.optarg, 1, 1L << 30, &hsamples))
+                return EXIT_USAGE;
+            break;
         case OPT_PRED: predictions = p.optarg; break;
         case OPT_JSON: json = 1; break;
         case OPT_VERBOSE: verbose = 1; break;
@@ -168,8 +194,11 @@ int cmd_eval(int argc, char **argv)
         return EXIT_USAGE;
     if (bitcfg && wall)
         return cli_usage_error("eval", "give -b BITCFG or --wbits-all, not both");
-    if ((abits_opt || cin.o.dir) && !bitcfg && !wall)
-        return cli_usage_error("eval", "--abits and --calib need -b BITCFG or --wbits-all");
+    if ((abits_opt || cin.o.dir || quantizer >= 0 || act_order || hsamples) && !bitcfg && !wall)
+        return cli_usage_error("eval", "--abits, --calib, --quantizer, --act-order and "
+                               "--hessian-samples need -b BITCFG or --wbits-all");
+    if (act_order && quantizer == CSQ_WERR_RTN)
+        return cli_usage_error("eval", "--act-order needs --quantizer gptq");
     if (cli_check_output("eval", predictions) != 0)
         return EXIT_ERROR;
     csq_ops_set_threads((int)in.threads);
@@ -182,6 +211,10 @@ int cmd_eval(int argc, char **argv)
     r.cfg_path = bitcfg;
     r.wbits_all = (int)wall;
     r.abits = (int)abits_opt;
+    r.quantizer = quantizer >= 0 ? quantizer : DEFAULT_QUANTIZER;
+    r.act_order = act_order;
+    r.hessian_samples = hsamples;
+    r.werr = verbose && !json;
     r.progress = cli_progress_init(&pb, "eval");
     if ((rc = csq_onnx_load(model, &g)) != 0 ||
         (bitcfg && (rc = csq_bitcfg_read(bitcfg, &cfg)) != 0) ||
@@ -200,6 +233,12 @@ int cmd_eval(int argc, char **argv)
         fprintf(stderr, "csmpq: eval: warning: '%s' was made for a model with another "
                 "sha256 than '%s'\n", bitcfg, model);
     cli_input_skipped(&in, in.src.ds.n - res.images);
+    for (l = 0; res.layers && l < res.nlayers; l++)
+        if (res.layers[l].rtn_groups > 0)
+            fprintf(stderr, "csmpq: eval: warning: layer '%s': the Cholesky factorization of "
+                    "its statistics failed in %lld of %lld groups, which use rtn\n",
+                    g->layers[l].name, (long long)res.layers[l].rtn_groups,
+                    (long long)res.layers[l].groups);
     if (predictions && (rc = write_predictions(predictions, &in.src.ds, res.pred)) != 0)
         goto out;
     if (json) {

@@ -11,6 +11,7 @@
 #include "mpq/eval.h"
 #include "mpq/feed.h"
 #include "mpq/qsim.h"
+#include "mpq/stats.h"
 #include "nn/engine.h"
 #include "util/err.h"
 #include "util/mem.h"
@@ -142,16 +143,51 @@ static int accuracy_pass(struct csq_engine *e, const struct csq_source *data,
     return rc;
 }
 
+/* A loader over the calibration images: the calibration source, else the
+ * first images of the evaluated one. */
+static int calib_loader(const struct csq_source *data, const struct csq_eval_request *r,
+                        struct csq_loader **ld)
+{
+    return csq_source_loader(r->calib ? r->calib : data, r->calib ? 0 : CSQ_EVAL_CALIB_DEFAULT,
+                             ld);
+}
+
 static int calibrate(struct csq_qsim *q, struct csq_engine *e, const struct csq_source *data,
                      const struct csq_eval_request *r)
 {
-    const struct csq_source *src = r->calib ? r->calib : data;
     struct csq_loader *ld = NULL;
     int rc;
 
-    if ((rc = csq_source_loader(src, r->calib ? 0 : CSQ_EVAL_CALIB_DEFAULT, &ld)) == 0)
+    if ((rc = calib_loader(data, r, &ld)) == 0)
         rc = csq_qsim_calibrate(q, e, ld, &r->progress);
     csq_loader_close(ld);
+    return rc;
+}
+
+/* Quantize the weights: rtn directly; gptq (and E_l(b)) after a statistics
+ * pass over the calibration images with the float model. */
+static int quantize(const struct csq_graph *g, struct csq_engine *e,
+                    const struct csq_source *data, const struct csq_eval_request *r,
+                    const int *wbits, const int *abits, struct csq_eval_result *res,
+                    struct csq_qsim **q)
+{
+    struct csq_qsim_wopts o = { .quantizer = r->quantizer, .act_order = r->act_order };
+    struct csq_stats *st = NULL;
+    struct csq_loader *ld = NULL;
+    int rc;
+
+    if (r->quantizer == CSQ_WERR_GPTQ || r->werr) {
+        if ((rc = calib_loader(data, r, &ld)) != 0)
+            return rc;
+        rc = csq_stats_collect(g, e, wbits, ld, r->hessian_samples, &r->progress, &st);
+        csq_loader_close(ld);
+        if (rc != CSQ_OK)
+            return rc;
+        res->stats_images = csq_stats_images(st);
+        o.stats = st;
+    }
+    rc = csq_qsim_new_opts(g, wbits, abits, &o, q);
+    csq_stats_free(st);
     return rc;
 }
 
@@ -203,11 +239,10 @@ int csq_eval_run(const struct csq_graph *g, const struct csq_source *data,
         rc = CSQ_ENOMEM;
         goto out;
     }
-    if (res->quantized &&
-        ((rc = plan_widths(g, r, wbits, abits, res)) != 0 ||
-         (rc = csq_qsim_new(g, wbits, abits, &q)) != 0))
+    if (res->quantized && (rc = plan_widths(g, r, wbits, abits, res)) != 0)
         goto out;
-    if ((rc = csq_engine_new(g, &e)) != 0)
+    if ((rc = csq_engine_new(g, &e)) != 0 ||
+        (res->quantized && (rc = quantize(g, e, data, r, wbits, abits, res, &q)) != 0))
         goto out;
     s.acc = &res->fp32;
     s.pred = res->pred;
@@ -234,6 +269,11 @@ int csq_eval_run(const struct csq_graph *g, const struct csq_source *data,
         y->wbits = wbits[l];
         y->abits = abits[l];
         y->weight_sqnr = wbits[l] ? csq_qsim_sqnr(q, l) : 0;
+        y->werr = csq_qsim_werr(q, l);
+        if (csq_qsim_gptq_info(q, l)) {
+            y->groups = csq_qsim_gptq_info(q, l)->groups;
+            y->rtn_groups = csq_qsim_gptq_info(q, l)->rtn;
+        }
         if (aq) {
             y->have_range = 1;
             y->lo = aq->lo;

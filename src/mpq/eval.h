@@ -2,11 +2,15 @@
  * eval: the eval pipeline.  Top-1 / top-5 of a model on a labeled source
  * in float32 and, with a config, with simulated quantization of the chosen
  * layers' weights and inputs (DESIGN.md section 10): the config is mapped
- * onto the graph by layer name (a bare list by position), weights are
- * quantized before any image is read (a bad config fails fast), activation
- * ranges are calibrated on the calibration source or, without one, on the
- * first CSQ_EVAL_CALIB_DEFAULT images of the evaluated source, and what the
- * config costs comes from the cost model (cost.h).
+ * onto the graph by layer name (a bare list by position) before any image
+ * is read (a bad config fails fast); with gptq (or when E_l(b) is asked
+ * for) the layer statistics of the quantized layers are collected first
+ * (mpq/stats.h, refused over --max-memory before allocating); weights are
+ * quantized once, then activation ranges are calibrated with the weights
+ * quantized.  Statistics and activation ranges come from the calibration
+ * source or, without one, the first CSQ_EVAL_CALIB_DEFAULT images of the
+ * evaluated source; what the config costs comes from the cost model
+ * (cost.h).
  *
  * Everything is borrowed; *res is caller storage released with
  * csq_eval_result_release (also after a failure).
@@ -24,6 +28,7 @@
 #include "data/source.h"
 #include "mpq/bitcfg.h"
 #include "mpq/cost.h"
+#include "mpq/werr.h"
 #include "nn/graph.h"
 #include "util/progress.h"
 
@@ -37,6 +42,10 @@ struct csq_eval_request {
     int wbits_all;                  /* > 0: every layer at this width (no cfg) */
     int abits;                      /* > 0: every quantized layer's input width */
     const struct csq_source *calib; /* NULL: the first images of the evaluated set */
+    int quantizer;                  /* CSQ_WERR_RTN or CSQ_WERR_GPTQ (mpq/werr.h) */
+    int act_order;                  /* gptq's --act-order */
+    int64_t hessian_samples;        /* output positions per image in the statistics, 0 = all */
+    int werr;                       /* also report E_l(b) (collects statistics for rtn) */
     struct csq_progress progress;
 };
 
@@ -48,6 +57,9 @@ struct csq_eval_topk {
 struct csq_eval_layer {
     int wbits, abits;               /* 0 = float */
     double weight_sqnr;             /* dB; 0 when float */
+    double werr;                    /* E_l(b) at wbits; NAN when float or not asked */
+    int64_t groups;                 /* gptq: the layer's groups, and those whose */
+    int64_t rtn_groups;             /* factorization failed, quantized by rtn */
     int have_range;                 /* the input quantizer's calibrated range: */
     double lo, hi;
 };
@@ -60,6 +72,7 @@ struct csq_eval_result {
     size_t images;                  /* images through the float pass */
     double images_per_s;            /* float pass speed */
     struct csq_cost_config cost;    /* of the simulated config */
+    int64_t stats_images;           /* images of the statistics pass, 0 without one */
     int nlayers;
     struct csq_eval_layer *layers;  /* [nlayers] when quantized */
 };

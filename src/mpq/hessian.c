@@ -85,12 +85,19 @@ int csq_hessian_layer_shape(const struct csq_graph *g, int layer, int64_t *group
 
 int csq_hessian_plan(const struct csq_graph *g, size_t *bytes)
 {
+    return csq_hessian_plan_layers(g, NULL, bytes);
+}
+
+int csq_hessian_plan_layers(const struct csq_graph *g, const int *want, size_t *bytes)
+{
     size_t total = 0, big = 0, b;
     int l, rc, bigl = -1;
 
     for (l = 0; l < g->nlayers; l++) {
         int64_t groups, k;
 
+        if (want && !want[l])
+            continue;
         if ((rc = csq_hessian_layer_shape(g, l, &groups, &k)) ||
             (rc = csq_hessian_bytes(groups, k, &b)))
             return rc;

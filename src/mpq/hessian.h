@@ -51,6 +51,8 @@ int csq_hessian_bytes(int64_t groups, int64_t k, size_t *bytes);
  * the largest layer and the limit when that exceeds csq_limit_memory()
  * (util/limits.h).  Nothing is allocated. */
 int csq_hessian_plan(const struct csq_graph *g, size_t *bytes);
+/* The same for the layers l with want[l] != 0 (NULL: all). */
+int csq_hessian_plan_layers(const struct csq_graph *g, const int *want, size_t *bytes);
 
 /* A zeroed accumulator for groups H of k x k; samples = positions kept per
  * image and group, 0 = all.  NULL (message) on bad sizes or no memory; the

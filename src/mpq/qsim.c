@@ -3,6 +3,7 @@
  */
 #include "config.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -15,6 +16,9 @@ struct qlayer {
     int wbits, abits;
     float *wq;                  /* quantized weight copy, NULL when float */
     double sqnr;
+    double werr;                /* E_l(b), NAN without statistics */
+    int have_gptq;
+    struct csq_gptq_info gi;
     int input_index;            /* which node input is the data */
     struct csq_actcal *cal;
     struct csq_actq aq;
@@ -27,21 +31,70 @@ struct csq_qsim {
     int attached;
 };
 
-static int quantize_weight(const struct csq_graph *g, int l, float *w, int bits, double *sqnr)
+/* 10 log10(sum w^2 / sum (w - q)^2) over the tensor, as csq_quant_weights. */
+static double sqnr_db(const float *w, const float *q, int64_t n)
+{
+    double s = 0, e = 0;
+    int64_t i;
+
+    for (i = 0; i < n; i++) {
+        double d = (double)w[i] - (double)q[i];
+        s += (double)w[i] * (double)w[i];
+        e += d * d;
+    }
+    return e > 0 ? 10 * log10(s / e) : (double)INFINITY;
+}
+
+/* Quantize layer l's weight (the graph's) into ql->wq with o's quantizer. */
+static int quantize_weight(const struct csq_graph *g, int l, struct qlayer *ql,
+                           const struct csq_qsim_wopts *o)
 {
     const struct csq_layer *ly = &g->layers[l];
+    const struct csq_tensor *wt = &g->vals[ly->weight].t;
+    const float *w = wt->data;
+    const double *h = o ? csq_stats_matrix(o->stats, l) : NULL;
+    int64_t numel = csq_tensor_numel(wt);
     struct csq_layout lay;
+    int rc;
 
     csq_layer_layout(g, l, &lay);
     if (!lay.strided)
         return csq_fail(CSQ_EUNSUPPORTED, "layer '%s': %d-D MatMul weights cannot be "
-                        "quantized per channel", ly->name, g->vals[ly->weight].t.rank);
-    return csq_quant_weights_strided(w, lay.channels, lay.per_channel, lay.ch_stride,
-                                     lay.el_stride, bits, sqnr);
+                        "quantized per channel", ly->name, wt->rank);
+    if (o && o->quantizer == CSQ_WERR_GPTQ) {
+        struct csq_gptq_opts go;
+        if (!h)
+            return csq_fail(CSQ_EINVAL, "layer '%s': gptq needs the layer's statistics",
+                            ly->name);
+        csq_gptq_opts_init(&go, ql->wbits);
+        go.act_order = o->act_order;
+        if ((rc = csq_gptq_quantize(w, lay.channels, lay.per_channel, lay.ch_stride,
+                                    lay.el_stride, lay.groups, h, &go, ql->wq, NULL, NULL,
+                                    &ql->gi)) != 0)
+            return rc;
+        ql->have_gptq = 1;
+        ql->sqnr = sqnr_db(w, ql->wq, numel);
+    } else {
+        memcpy(ql->wq, w, (size_t)numel * sizeof(float));
+        if ((rc = csq_quant_weights_strided(ql->wq, lay.channels, lay.per_channel,
+                                            lay.ch_stride, lay.el_stride, ql->wbits,
+                                            &ql->sqnr)) != 0)
+            return rc;
+    }
+    if (h)
+        return csq_werr_ratio(w, ql->wq, lay.channels, lay.per_channel, lay.ch_stride,
+                              lay.el_stride, lay.groups, h, &ql->werr);
+    return CSQ_OK;
 }
 
 int csq_qsim_new(const struct csq_graph *g, const int *wbits, const int *abits,
                  struct csq_qsim **out)
+{
+    return csq_qsim_new_opts(g, wbits, abits, NULL, out);
+}
+
+int csq_qsim_new_opts(const struct csq_graph *g, const int *wbits, const int *abits,
+                      const struct csq_qsim_wopts *o, struct csq_qsim **out)
 {
     struct csq_qsim *q;
     int l, i, rc = CSQ_OK;
@@ -66,6 +119,7 @@ int csq_qsim_new(const struct csq_graph *g, const int *wbits, const int *abits,
         ql->wbits = wbits[l];
         ql->abits = abits[l];
         ql->input_index = -1;
+        ql->werr = NAN;
         for (i = 0; i < n->nin; i++)
             if (n->in[i] == ly->input)
                 ql->input_index = i;
@@ -75,8 +129,7 @@ int csq_qsim_new(const struct csq_graph *g, const int *wbits, const int *abits,
                 rc = CSQ_ENOMEM;
                 break;
             }
-            memcpy(ql->wq, w->data, (size_t)numel * sizeof(float));
-            if ((rc = quantize_weight(g, l, ql->wq, ql->wbits, &ql->sqnr)) != 0)
+            if ((rc = quantize_weight(g, l, ql, o)) != 0)
                 csq_err_context("layer '%s'", ly->name);
         }
         if (rc == CSQ_OK && ql->abits > 0 && !(ql->cal = csq_actcal_new(ql->abits)))
@@ -94,6 +147,16 @@ int csq_qsim_new(const struct csq_graph *g, const int *wbits, const int *abits,
 double csq_qsim_sqnr(const struct csq_qsim *q, int l)
 {
     return q->l[l].wbits > 0 ? q->l[l].sqnr : 0;
+}
+
+double csq_qsim_werr(const struct csq_qsim *q, int l)
+{
+    return q->l[l].wbits > 0 ? q->l[l].werr : NAN;
+}
+
+const struct csq_gptq_info *csq_qsim_gptq_info(const struct csq_qsim *q, int l)
+{
+    return q->l[l].have_gptq ? &q->l[l].gi : NULL;
 }
 
 const struct csq_actq *csq_qsim_actq(const struct csq_qsim *q, int l)

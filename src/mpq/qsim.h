@@ -10,7 +10,9 @@
  * The simulator borrows the graph (which must outlive it) and owns its
  * weight copies and calibrators.
  *
- *     csq_qsim_new(g, wbits, abits, &q);          0 bits = stays float
+ *     csq_qsim_new(g, wbits, abits, &q);          0 bits = stays float, rtn weights
+ *     or csq_qsim_new_opts(g, wbits, abits, &(struct csq_qsim_wopts){
+ *             .quantizer = CSQ_WERR_GPTQ, .stats = s }, &q);   H from mpq/stats
  *     csq_qsim_calibrate(q, engine, calib_loader);
  *     csq_qsim_attach(q, engine);  ... forward passes ...  csq_qsim_detach(q, engine);
  *     csq_qsim_free(q);
@@ -21,16 +23,39 @@
 #include <stddef.h>
 
 #include "data/loader.h"
+#include "mpq/gptq.h"
 #include "mpq/quant.h"
+#include "mpq/stats.h"
+#include "mpq/werr.h"
 #include "nn/engine.h"
 #include "nn/graph.h"
 #include "util/progress.h"
 
 struct csq_qsim;
 
-/* wbits[l], abits[l] per layer of g (0 = keep float). */
+/* How weights are quantized. */
+struct csq_qsim_wopts {
+    int quantizer;                  /* CSQ_WERR_RTN or CSQ_WERR_GPTQ (mpq/werr.h) */
+    int act_order;                  /* gptq: columns in decreasing diag(H) order */
+    /* Layer statistics (borrowed, only read during csq_qsim_new_opts):
+     * needed by gptq for every quantized layer; with them, either quantizer
+     * also reports each layer's output error E_l(b) (csq_qsim_werr). */
+    const struct csq_stats *stats;
+};
+
+/* wbits[l], abits[l] per layer of g (0 = keep float); rtn weights. */
 int csq_qsim_new(const struct csq_graph *g, const int *wbits, const int *abits,
                  struct csq_qsim **out);
+/* The same with a quantizer choice (o NULL: rtn).  CSQ_EINVAL when gptq
+ * lacks a quantized layer's statistics. */
+int csq_qsim_new_opts(const struct csq_graph *g, const int *wbits, const int *abits,
+                      const struct csq_qsim_wopts *o, struct csq_qsim **out);
+/* Layer l's E_l(b) at its width (mpq/werr.h), or NAN when float or no
+ * statistics were given. */
+double csq_qsim_werr(const struct csq_qsim *q, int l);
+/* What gptq did to layer l (groups that fell back to rtn, ...), or NULL
+ * when the layer is float or was quantized by rtn. */
+const struct csq_gptq_info *csq_qsim_gptq_info(const struct csq_qsim *q, int l);
 /* Weight SQNR in dB of layer l (0 when float), and its activation
  * quantizer (NULL when float or not calibrated yet). */
 double csq_qsim_sqnr(const struct csq_qsim *q, int l);

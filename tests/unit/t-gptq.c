@@ -10,7 +10,6 @@
 #include <string.h>
 
 #include "kt.h"
-#include "kt.h"
 #include "rng.h"
 #include "tap.h"
 #include "mpq/gptq.h"
