@@ -70,7 +70,7 @@ import json,sys; d=json.load(open(sys.argv[1])); sys.exit(0 if 0 < d['quantized'
 ok $? "gptq with a calibration folder of 5 images"
 
 # Statistics over --max-memory: refused in one line, before any image.
-expect_error 1 "layer statistics need [0-9.]+ MiB .*over the --max-memory limit of 1.0 MiB" \
+expect_error 1 "layer statistics need [0-9.]+ MiB .*over the memory limit of 1.0 MiB; --max-memory sets the limit" \
     "statistics over --max-memory refused" -- \
     "$CSMPQ" --max-memory 1MiB eval -m data/models/fmnist_resnet.onnx --wbits-all 3 \
     --quantizer gptq data/fmnist/val

@@ -172,8 +172,8 @@ int main(void)
     a = NULL;
     csq_limit_set_memory(1 << 20);
     rc = run_pass(g, e, NULL, 4, 0, &a);
-    ok(rc == CSQ_ENOMEM && a == NULL && strstr(csq_errmsg(), "over the --max-memory") &&
-       !strchr(csq_errmsg(), '\n'), "over --max-memory: %s", csq_errmsg());
+    ok(rc == CSQ_ELIMIT && a == NULL && strstr(csq_errmsg(), "over the memory limit") &&
+       !strchr(csq_errmsg(), '\n'), "over the memory limit: %s", csq_errmsg());
     csq_limit_set_memory(csq_limit_default_memory());
     {
         size_t all = 0, one = 0, sum = 0;
