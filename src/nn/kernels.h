@@ -28,6 +28,9 @@ static inline void csq_kern_valid_range(int64_t len, int64_t s, int64_t off, int
     int csq_op_##name##_infer(struct csq_kargs *a); \
     int csq_op_##name##_run(struct csq_kargs *a)
 
+/* op_qdq.c */
+CSQ_KERNEL(quantizelinear);
+CSQ_KERNEL(dequantizelinear);
 /* op_conv.c */
 CSQ_KERNEL(conv);
 size_t csq_op_conv_scratch(const struct csq_kargs *a);

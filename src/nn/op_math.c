@@ -522,6 +522,8 @@ int csq_op_cast_run(struct csq_kargs *a)
         switch (x->dtype) {
         case CSQ_DT_FLOAT: f = ((const float *)x->data)[i]; isf = 1; break;
         case CSQ_DT_INT64: v = ((const int64_t *)x->data)[i]; break;
+        case CSQ_DT_UINT8: case CSQ_DT_UINT4: v = ((const uint8_t *)x->data)[i]; break;
+        case CSQ_DT_INT8: case CSQ_DT_INT4: v = ((const int8_t *)x->data)[i]; break;
         default: v = ((const unsigned char *)x->data)[i] != 0;
         }
         if (t == CSQ_DT_FLOAT) {

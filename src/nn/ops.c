@@ -72,6 +72,9 @@ static const struct csq_op op_table[] = {
     ROW("ReduceSum", reducesum, NULL, 0),
     ROW("LayerNormalization", layernorm, NULL, 0),
     ROW("Einsum", einsum, csq_op_einsum_scratch, 0),
+    /* what csmpq export writes (op_qdq.c) */
+    ROW("QuantizeLinear", quantizelinear, NULL, 0),
+    ROW("DequantizeLinear", dequantizelinear, NULL, 0),
 };
 
 #define OP_COUNT ((int)(sizeof op_table / sizeof op_table[0]))

@@ -25,7 +25,8 @@ size_t csq_dtype_size(int dtype)
     switch (dtype) {
     case CSQ_DT_FLOAT: return 4;
     case CSQ_DT_INT64: return 8;
-    case CSQ_DT_BOOL: return 1;
+    case CSQ_DT_BOOL: case CSQ_DT_UINT8: case CSQ_DT_INT8:
+    case CSQ_DT_UINT4: case CSQ_DT_INT4: return 1;
     default: return 0;
     }
 }

@@ -13,8 +13,14 @@
 enum csq_dtype {
     CSQ_DT_UNDEF = 0,
     CSQ_DT_FLOAT = 1,
+    CSQ_DT_UINT8 = 2,
+    CSQ_DT_INT8 = 3,
     CSQ_DT_INT64 = 7,
-    CSQ_DT_BOOL = 9
+    CSQ_DT_BOOL = 9,
+    /* 4-bit integers (opset 21) are held one per byte, sign-extended for
+     * int4: only QuantizeLinear / DequantizeLinear read or write them */
+    CSQ_DT_UINT4 = 21,
+    CSQ_DT_INT4 = 22
 };
 
 /* A dense, row-major tensor.  data is NULL for a value only known at run

@@ -20,7 +20,7 @@
 
 /* The operator set versions this code was checked against (DESIGN §4). */
 #define OPSET_MIN 1
-#define OPSET_MAX 20
+#define OPSET_MAX 21
 
 /* --- name -> value index (open addressing; models have ~1e3 values) --- */
 
@@ -154,11 +154,28 @@ static int convert_tensor(const char *file, const Onnx__TensorProto *tp,
         t->dtype = CSQ_DT_INT64; esize = 4; have = tp->n_int32_data; break;
     case ONNX__TENSOR_PROTO__DATA_TYPE__BOOL:
         t->dtype = CSQ_DT_BOOL; esize = 1; have = tp->n_int32_data; break;
+    case ONNX__TENSOR_PROTO__DATA_TYPE__UINT8:
+        t->dtype = CSQ_DT_UINT8; esize = 1; have = tp->n_int32_data; break;
+    case ONNX__TENSOR_PROTO__DATA_TYPE__INT8:
+        t->dtype = CSQ_DT_INT8; esize = 1; have = tp->n_int32_data; break;
+    case CSQ_DT_UINT4:
+    case CSQ_DT_INT4:
+        /* onnx.proto of ONNX 1.12 predates the 4-bit types: the numbers
+         * are ONNX 1.16's; two values per byte, low nibble first */
+        t->dtype = src; esize = 0; have = tp->n_int32_data; break;
     default:
         return csq_fail(CSQ_EUNSUPPORTED, "'%s': tensor '%s' has data type %d "
-                        "(float, double, int32, int64 and bool are supported)", file, nm, src);
+                        "(float, double, int8, uint8, int4, uint4, int32, int64 and bool "
+                        "are supported)", file, nm, src);
     }
-    if (raw) {
+    if (esize == 0) {
+        /* packed 4-bit data: int32_data also holds two per entry */
+        uint64_t need = ((uint64_t)numel + 1) / 2;
+        if ((raw ? (uint64_t)rawlen : (uint64_t)have) != need)
+            return csq_fail(CSQ_EFORMAT, "'%s': tensor '%s' has %zu bytes of 4-bit data, "
+                            "its dims need %lld", file, nm, raw ? rawlen : have,
+                            (long long)need);
+    } else if (raw) {
         if ((uint64_t)rawlen != (uint64_t)numel * esize)
             return csq_fail(CSQ_EFORMAT, "'%s': tensor '%s' has %zu bytes of data, "
                             "its dims need %lld", file, nm, rawlen,
@@ -202,6 +219,18 @@ static int convert_tensor(const char *file, const Onnx__TensorProto *tp,
             int32_t v;
             if (raw) memcpy(&v, raw + 4 * i, 4); else v = tp->int32_data[i];
             ((int64_t *)t->data)[i] = v;
+            break;
+        }
+        case ONNX__TENSOR_PROTO__DATA_TYPE__UINT8:
+        case ONNX__TENSOR_PROTO__DATA_TYPE__INT8:
+            ((unsigned char *)t->data)[i] = raw ? raw[i] : (unsigned char)tp->int32_data[i];
+            break;
+        case CSQ_DT_UINT4:
+        case CSQ_DT_INT4: {
+            unsigned b = raw ? raw[i / 2] : (unsigned)tp->int32_data[i / 2];
+            unsigned nib = (i & 1 ? b >> 4 : b) & 15u;
+            ((int8_t *)t->data)[i] = (int8_t)(src == CSQ_DT_INT4 && nib > 7 ? (int)nib - 16
+                                                                           : (int)nib);
             break;
         }
         default:
@@ -393,9 +422,14 @@ static int load_inputs(struct loader *L, const Onnx__GraphProto *gp)
         /* held as initializers of these types are (convert_tensor) */
         case ONNX__TENSOR_PROTO__DATA_TYPE__INT32: val->t.dtype = CSQ_DT_INT64; break;
         case ONNX__TENSOR_PROTO__DATA_TYPE__DOUBLE: val->t.dtype = CSQ_DT_FLOAT; break;
+        case ONNX__TENSOR_PROTO__DATA_TYPE__UINT8: case ONNX__TENSOR_PROTO__DATA_TYPE__INT8:
+        case CSQ_DT_UINT4: case CSQ_DT_INT4:
+            val->t.dtype = tt->elem_type;
+            break;
         default:
             return csq_fail(CSQ_EUNSUPPORTED, "'%s': input '%s' has data type %d "
-                            "(float, double, int32, int64 and bool are supported)", L->file, vi->name,
+                            "(float, double, int8, uint8, int4, uint4, int32, int64 and bool "
+                            "are supported)", L->file, vi->name,
                             tt->has_elem_type ? tt->elem_type : 0);
         }
         /* No shape at all: rank and dims come from what is fed. */
@@ -718,5 +752,420 @@ int csq_onnx_read_tensor(const char *path, struct csq_tensor *t, char **name,
         }
     }
     onnx__tensor_proto__free_unpacked(tp, NULL);
+    return rc;
+}
+
+/* --- writer: graph -> ModelProto (see onnx.h) --- */
+
+/* Every message and array of one write comes from this pool, freed at once. */
+struct wpool {
+    void **p;
+    size_t n, cap;
+    int failed;
+};
+
+static void *palloc(struct wpool *P, size_t n, size_t size)
+{
+    void *q;
+
+    if (P->failed)
+        return NULL;
+    if (P->n == P->cap) {
+        size_t cap = P->cap ? P->cap * 2 : 256;
+        void **np = csq_mem_rearray(P->p, cap, sizeof *np);
+        if (!np) {
+            P->failed = 1;
+            return NULL;
+        }
+        P->p = np;
+        P->cap = cap;
+    }
+    q = csq_mem_zarray(n ? n : 1, size);
+    if (!q) {
+        P->failed = 1;
+        return NULL;
+    }
+    P->p[P->n++] = q;
+    return q;
+}
+
+static char *pstr(struct wpool *P, const char *s)
+{
+    size_t n = strlen(s) + 1;
+    char *d = palloc(P, n, 1);
+
+    if (d)
+        memcpy(d, s, n);
+    return d;
+}
+
+static void pool_free(struct wpool *P)
+{
+    size_t i;
+
+    for (i = 0; i < P->n; i++)
+        free(P->p[i]);
+    free(P->p);
+}
+
+/* The IR version a reader needs for an opset (onnx/helper.py's table). */
+static int64_t ir_for_opset(int64_t opset)
+{
+    return opset >= 21 ? 10 : opset >= 19 ? 9 : opset >= 15 ? 8 : opset >= 12 ? 7 : 6;
+}
+
+static Onnx__TensorProto *w_tensor(struct wpool *P, const char *name,
+                                   const struct csq_tensor *t)
+{
+    Onnx__TensorProto *tp = palloc(P, 1, sizeof *tp);
+    int64_t n = csq_tensor_numel(t), i;
+    size_t bytes;
+    unsigned char *raw;
+    int d;
+
+    if (!tp)
+        return NULL;
+    onnx__tensor_proto__init(tp);
+    tp->name = pstr(P, name);
+    tp->has_data_type = 1;
+    tp->data_type = t->dtype;
+    tp->n_dims = (size_t)t->rank;
+    tp->dims = palloc(P, (size_t)t->rank, sizeof(int64_t));
+    for (d = 0; tp->dims && d < t->rank; d++)
+        tp->dims[d] = t->dims[d];
+    if (t->dtype == CSQ_DT_INT4 || t->dtype == CSQ_DT_UINT4)
+        bytes = (size_t)(n + 1) / 2;
+    else
+        bytes = (size_t)n * csq_dtype_size(t->dtype);
+    raw = palloc(P, bytes, 1);
+    if (!raw)
+        return NULL;
+    if (t->dtype == CSQ_DT_INT4 || t->dtype == CSQ_DT_UINT4) {
+        /* two per byte, element 2k in the low nibble */
+        for (i = 0; i < n; i++)
+            raw[i / 2] |= (unsigned char)((((const uint8_t *)t->data)[i] & 15u) << (i & 1 ? 4 : 0));
+    } else if (bytes) {
+        memcpy(raw, t->data, bytes);   /* little-endian, as the reader assumes */
+    }
+    tp->has_raw_data = 1;
+    tp->raw_data.data = raw;
+    tp->raw_data.len = bytes;
+    return P->failed ? NULL : tp;
+}
+
+static Onnx__AttributeProto *w_attr(struct wpool *P, const struct csq_attr *a)
+{
+    Onnx__AttributeProto *ap = palloc(P, 1, sizeof *ap);
+    size_t i;
+
+    if (!ap)
+        return NULL;
+    onnx__attribute_proto__init(ap);
+    ap->name = pstr(P, a->name);
+    ap->has_type = 1;
+    ap->type = (Onnx__AttributeProto__AttributeType)a->type;
+    switch (a->type) {
+    case CSQ_ATTR_FLOAT: ap->has_f = 1; ap->f = a->f; break;
+    case CSQ_ATTR_INT: ap->has_i = 1; ap->i = a->i; break;
+    case CSQ_ATTR_STRING:
+        ap->has_s = 1;
+        ap->s.data = (uint8_t *)pstr(P, a->s ? a->s : "");
+        ap->s.len = a->s ? strlen(a->s) : 0;
+        break;
+    case CSQ_ATTR_TENSOR: ap->t = w_tensor(P, "", &a->t); break;
+    case CSQ_ATTR_FLOATS:
+        ap->n_floats = a->n;
+        ap->floats = palloc(P, a->n, sizeof(float));
+        for (i = 0; ap->floats && i < a->n; i++)
+            ap->floats[i] = a->floats[i];
+        break;
+    case CSQ_ATTR_INTS:
+        ap->n_ints = a->n;
+        ap->ints = palloc(P, a->n, sizeof(int64_t));
+        for (i = 0; ap->ints && i < a->n; i++)
+            ap->ints[i] = a->ints[i];
+        break;
+    default:
+        return NULL;
+    }
+    return ap;
+}
+
+static Onnx__NodeProto *w_node(struct wpool *P, const char *op, const char *name, int nin,
+                               int nout)
+{
+    Onnx__NodeProto *np = palloc(P, 1, sizeof *np);
+
+    if (!np)
+        return NULL;
+    onnx__node_proto__init(np);
+    np->op_type = pstr(P, op);
+    np->name = pstr(P, name);
+    np->domain = pstr(P, "");
+    np->n_input = (size_t)nin;
+    np->input = palloc(P, (size_t)nin, sizeof(char *));
+    np->n_output = (size_t)nout;
+    np->output = palloc(P, (size_t)nout, sizeof(char *));
+    return np;
+}
+
+/* A tensor value_info with the dims of t, dim 0 symbolic when sym. */
+static Onnx__ValueInfoProto *w_valueinfo(struct wpool *P, const char *name, int dtype,
+                                         int rank, const int64_t *dims, int sym0)
+{
+    Onnx__ValueInfoProto *vi = palloc(P, 1, sizeof *vi);
+    Onnx__TypeProto *tp = palloc(P, 1, sizeof *tp);
+    Onnx__TypeProto__Tensor *tt = palloc(P, 1, sizeof *tt);
+    Onnx__TensorShapeProto *sh = palloc(P, 1, sizeof *sh);
+    int d;
+
+    if (!vi || !tp || !tt || !sh)
+        return NULL;
+    onnx__value_info_proto__init(vi);
+    onnx__type_proto__init(tp);
+    onnx__type_proto__tensor__init(tt);
+    onnx__tensor_shape_proto__init(sh);
+    vi->name = pstr(P, name);
+    vi->type = tp;
+    tp->value_case = ONNX__TYPE_PROTO__VALUE_TENSOR_TYPE;
+    tp->tensor_type = tt;
+    tt->has_elem_type = 1;
+    tt->elem_type = dtype;
+    if (rank < 0)
+        return vi;              /* no shape declared */
+    tt->shape = sh;
+    sh->n_dim = (size_t)rank;
+    sh->dim = palloc(P, (size_t)rank, sizeof *sh->dim);
+    for (d = 0; sh->dim && d < rank; d++) {
+        Onnx__TensorShapeProto__Dimension *dm = palloc(P, 1, sizeof *dm);
+        if (!dm)
+            return NULL;
+        onnx__tensor_shape_proto__dimension__init(dm);
+        if (dims[d] < 0 || (d == 0 && sym0)) {
+            dm->value_case = ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_PARAM;
+            dm->dim_param = pstr(P, d == 0 ? "batch" : "dim");
+        } else {
+            dm->value_case = ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_VALUE;
+            dm->dim_value = dims[d];
+        }
+        sh->dim[d] = dm;
+    }
+    return vi;
+}
+
+/* The dead Relu a fused node absorbed: its input is the value between. */
+static const struct csq_node *fused_relu_of(const struct csq_graph *g, const struct csq_node *p)
+{
+    int i;
+
+    for (i = 0; i < g->nnodes; i++) {
+        const struct csq_node *r = &g->nodes[i];
+        if (r->dead && strcmp(r->op_type, "Relu") == 0 && r->nout == 1 &&
+            r->out[0] == p->out[0] && r->nin == 1 && r->in[0] >= 0)
+            return r;
+    }
+    return NULL;
+}
+
+static int w_add(struct wpool *P, Onnx__GraphProto *gp, const struct csq_onnx_add *a)
+{
+    Onnx__NodeProto *np = w_node(P, a->op_type, a->name, a->nin, 1);
+    int k;
+
+    if (!np)
+        return CSQ_ENOMEM;
+    for (k = 0; k < a->nin; k++)
+        np->input[k] = pstr(P, a->in[k] ? a->in[k] : "");
+    np->output[0] = pstr(P, a->out);
+    if (a->axis >= 0) {
+        struct csq_attr ax = { .name = (char *)"axis", .type = CSQ_ATTR_INT, .i = a->axis };
+        np->n_attribute = 1;
+        np->attribute = palloc(P, 1, sizeof *np->attribute);
+        if (np->attribute)
+            np->attribute[0] = w_attr(P, &ax);
+    }
+    gp->node[gp->n_node++] = np;
+    return P->failed ? CSQ_ENOMEM : CSQ_OK;
+}
+
+static int w_graph_node(struct wpool *P, Onnx__GraphProto *gp, const struct csq_graph *g,
+                        int i, const struct csq_onnx_edits *e)
+{
+    const struct csq_node *n = &g->nodes[i];
+    const struct csq_node *r = n->fused_relu ? fused_relu_of(g, n) : NULL;
+    Onnx__NodeProto *np;
+    int k, j;
+
+    if (n->fused_relu && !r)
+        return csq_fail(CSQ_EINVAL, "node '%s': its fused Relu is lost", n->name);
+    if (!(np = w_node(P, n->op_type, n->name, n->nin, n->nout)))
+        return CSQ_ENOMEM;
+    for (k = 0; k < n->nin; k++) {
+        const char *nm = n->in[k] >= 0 ? g->vals[n->in[k]].name : "";
+        for (j = 0; e && j < e->nrenames; j++)
+            if (e->renames[j].node == i && e->renames[j].input == k)
+                nm = e->renames[j].name;
+        np->input[k] = pstr(P, nm);
+    }
+    for (k = 0; k < n->nout; k++)
+        np->output[k] = pstr(P, n->out[k] < 0 ? "" :
+                             k == 0 && r ? g->vals[r->in[0]].name : g->vals[n->out[k]].name);
+    np->attribute = palloc(P, (size_t)n->nattrs, sizeof *np->attribute);
+    for (k = 0; np->attribute && k < n->nattrs; k++) {
+        if (n->attrs[k].type == 0)
+            return csq_fail(CSQ_EUNSUPPORTED, "node '%s': attribute '%s' cannot be written",
+                            n->name, n->attrs[k].name);
+        np->attribute[np->n_attribute++] = w_attr(P, &n->attrs[k]);
+    }
+    gp->node[gp->n_node++] = np;
+    if (r) {
+        Onnx__NodeProto *rp = w_node(P, "Relu", r->name, 1, 1);
+        if (!rp)
+            return CSQ_ENOMEM;
+        rp->input[0] = pstr(P, g->vals[r->in[0]].name);
+        rp->output[0] = pstr(P, g->vals[r->out[0]].name);
+        gp->node[gp->n_node++] = rp;
+    }
+    return P->failed ? CSQ_ENOMEM : CSQ_OK;
+}
+
+static int w_model(struct wpool *P, const struct csq_graph *g, const struct csq_onnx_edits *e,
+                   Onnx__ModelProto *mp)
+{
+    Onnx__GraphProto *gp = palloc(P, 1, sizeof *gp);
+    Onnx__OperatorSetIdProto *os = palloc(P, 1, sizeof *os);
+    unsigned char *used = palloc(P, (size_t)g->nvals, 1);
+    int nadds = e ? e->nadds : 0, ninits = e ? e->ninits : 0, nmeta = e ? e->nmeta : 0;
+    int i, k, a, sym0 = 0, rc;
+    int64_t opset = e && e->opset ? e->opset : g->opset;
+
+    if (!gp || !os || !used)
+        return CSQ_ENOMEM;
+    onnx__model_proto__init(mp);
+    onnx__graph_proto__init(gp);
+    onnx__operator_set_id_proto__init(os);
+    mp->has_ir_version = 1;
+    mp->ir_version = ir_for_opset(opset);
+    mp->producer_name = pstr(P, "csmpq");
+    mp->producer_version = pstr(P, PACKAGE_VERSION);
+    os->domain = pstr(P, "");
+    os->has_version = 1;
+    os->version = opset;
+    mp->n_opset_import = 1;
+    mp->opset_import = palloc(P, 1, sizeof *mp->opset_import);
+    if (!mp->opset_import)
+        return CSQ_ENOMEM;
+    mp->opset_import[0] = os;
+    mp->graph = gp;
+    gp->name = pstr(P, "csmpq");
+
+    /* nodes, with the adds in front of the node they precede */
+    gp->node = palloc(P, (size_t)(2 * g->nnodes + nadds), sizeof *gp->node);
+    if (!gp->node)
+        return CSQ_ENOMEM;
+    for (i = 0; i <= g->nnodes; i++) {
+        for (a = 0; a < nadds; a++)
+            if (e->adds[a].before == i && (rc = w_add(P, gp, &e->adds[a])) != 0)
+                return rc;
+        if (i == g->nnodes || g->nodes[i].dead)
+            continue;
+        if ((rc = w_graph_node(P, gp, g, i, e)) != 0)
+            return rc;
+        for (k = 0; k < g->nodes[i].nin; k++)
+            if (g->nodes[i].in[k] >= 0)
+                used[g->nodes[i].in[k]] = 1;
+    }
+    for (i = 0; i < g->noutputs; i++)
+        used[g->outputs[i]] = 1;
+
+    /* initializers: the constants a live node reads, then the extra ones */
+    gp->initializer = palloc(P, (size_t)(g->nvals + ninits), sizeof *gp->initializer);
+    if (!gp->initializer)
+        return CSQ_ENOMEM;
+    for (i = 0; i < g->nvals; i++) {
+        const struct csq_value *v = &g->vals[i];
+        if (!used[i] || v->kind != CSQ_VAL_INIT || (e && e->skip && e->skip[i]))
+            continue;
+        if (!(gp->initializer[gp->n_initializer++] = w_tensor(P, v->name, &v->t)))
+            return CSQ_ENOMEM;
+    }
+    for (i = 0; i < ninits; i++)
+        if (!(gp->initializer[gp->n_initializer++] = w_tensor(P, e->inits[i].name,
+                                                              e->inits[i].t)))
+            return CSQ_ENOMEM;
+
+    gp->input = palloc(P, (size_t)g->ninputs, sizeof *gp->input);
+    gp->output = palloc(P, (size_t)g->noutputs, sizeof *gp->output);
+    if (!gp->input || !gp->output)
+        return CSQ_ENOMEM;
+    for (i = 0; i < g->ninputs; i++) {
+        const struct csq_value *v = &g->vals[g->inputs[i]];
+        if (v->decl_rank > 0 && v->decl_dims[0] < 0)
+            sym0 = 1;
+        if (!(gp->input[gp->n_input++] = w_valueinfo(P, v->name, v->t.dtype, v->decl_rank,
+                                                     v->decl_dims, 0)))
+            return CSQ_ENOMEM;
+    }
+    for (i = 0; i < g->noutputs; i++) {
+        const struct csq_value *v = &g->vals[g->outputs[i]];
+        if (!(gp->output[gp->n_output++] = w_valueinfo(P, v->name, v->t.dtype, v->t.rank,
+                                                       v->t.dims, sym0 && !v->shape_dep)))
+            return CSQ_ENOMEM;
+    }
+
+    /* metadata: the model's, each key replaced by an edit of the same key */
+    mp->metadata_props = palloc(P, (size_t)(g->nmeta + nmeta), sizeof *mp->metadata_props);
+    if (!mp->metadata_props)
+        return CSQ_ENOMEM;
+    for (i = 0; i < g->nmeta + nmeta; i++) {
+        const struct csq_meta *m = i < g->nmeta ? &g->meta[i] : &e->meta[i - g->nmeta];
+        Onnx__StringStringEntryProto *kv;
+        for (k = 0; i < g->nmeta && k < nmeta; k++)
+            if (strcmp(e->meta[k].key, m->key) == 0)
+                break;
+        if (i < g->nmeta && k < nmeta)
+            continue;
+        if (!(kv = palloc(P, 1, sizeof *kv)))
+            return CSQ_ENOMEM;
+        onnx__string_string_entry_proto__init(kv);
+        kv->key = pstr(P, m->key);
+        kv->value = pstr(P, m->value);
+        mp->metadata_props[mp->n_metadata_props++] = kv;
+    }
+    return P->failed ? CSQ_ENOMEM : CSQ_OK;
+}
+
+int csq_onnx_write(const struct csq_graph *g, const struct csq_onnx_edits *e,
+                   const char *path)
+{
+    struct wpool P;
+    Onnx__ModelProto mp;
+    struct csq_out o;
+    unsigned char *buf = NULL;
+    size_t len;
+    int rc;
+
+    memset(&P, 0, sizeof P);
+    if ((rc = w_model(&P, g, e, &mp)) != 0)
+        goto out;
+    len = onnx__model_proto__get_packed_size(&mp);
+    if (!(buf = malloc(len ? len : 1))) {
+        rc = csq_fail(CSQ_ENOMEM, "out of memory");
+        goto out;
+    }
+    onnx__model_proto__pack(&mp, buf);
+    if ((rc = csq_out_open(&o, path)) != 0)
+        goto out;
+    if (fwrite(buf, 1, len, o.fp) != len) {
+        csq_out_abort(&o);
+        rc = csq_fail(CSQ_EIO, "'%s': cannot write", path);
+        goto out;
+    }
+    rc = csq_out_commit(&o);
+out:
+    free(buf);
+    pool_free(&P);
+    if (rc == CSQ_ENOMEM && !*csq_errmsg())
+        rc = csq_fail(CSQ_ENOMEM, "out of memory");
     return rc;
 }
