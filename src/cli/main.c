@@ -27,6 +27,7 @@ static const struct command commands[] = {
     { "allocate", cmd_allocate, "bit-widths per layer from a score table under a budget" },
     { "analyze", cmd_analyze, "score and allocate in one run (the main job)" },
     { "eval", cmd_eval, "top-1 / top-5 accuracy of the model on labeled images" },
+    { "export", cmd_export, "the quantized model eval simulates, as an ONNX QDQ model" },
 };
 
 static void usage(FILE *fp)

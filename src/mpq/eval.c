@@ -168,8 +168,7 @@ static int calibrate(struct csq_qsim *q, struct csq_engine *e, const struct csq_
  * pass over the calibration images with the float model. */
 static int quantize(const struct csq_graph *g, struct csq_engine *e,
                     const struct csq_source *data, const struct csq_eval_request *r,
-                    const int *wbits, const int *abits, struct csq_eval_result *res,
-                    struct csq_qsim **q)
+                    struct csq_eval_quant *m)
 {
     struct csq_qsim_wopts o = { .quantizer = r->quantizer, .act_order = r->act_order };
     struct csq_stats *st = NULL;
@@ -179,14 +178,14 @@ static int quantize(const struct csq_graph *g, struct csq_engine *e,
     if (r->quantizer == CSQ_WERR_GPTQ || r->werr) {
         if ((rc = calib_loader(data, r, &ld)) != 0)
             return rc;
-        rc = csq_stats_collect(g, e, wbits, ld, r->hessian_samples, &r->progress, &st);
+        rc = csq_stats_collect(g, e, m->wbits, ld, r->hessian_samples, &r->progress, &st);
         csq_loader_close(ld);
         if (rc != CSQ_OK)
             return rc;
-        res->stats_images = csq_stats_images(st);
+        m->stats_images = csq_stats_images(st);
         o.stats = st;
     }
-    rc = csq_qsim_new_opts(g, wbits, abits, &o, q);
+    rc = csq_qsim_new_opts(g, m->wbits, m->abits, &o, &m->q);
     csq_stats_free(st);
     return rc;
 }
@@ -199,51 +198,80 @@ int64_t csq_eval_class_mismatch(const struct csq_graph *g, const struct csq_sour
     return !data->labels_given && k != data->ds.nclass ? k : 0;
 }
 
-/* The widths to simulate, into res->layers. */
+/* The widths to simulate and what they cost. */
 static int plan_widths(const struct csq_graph *g, const struct csq_eval_request *r,
-                       int *wbits, int *abits, struct csq_eval_result *res)
+                       struct csq_eval_quant *m)
 {
     int l, rc;
 
-    if (r->cfg && (rc = csq_eval_widths(g, r->model, r->cfg, r->cfg_path, r->abits, wbits,
-                                        abits, &res->sha256_differs)) != 0)
+    if (r->cfg && (rc = csq_eval_widths(g, r->model, r->cfg, r->cfg_path, r->abits, m->wbits,
+                                        m->abits, &m->sha256_differs)) != 0)
         return rc;
     for (l = 0; r->wbits_all && l < g->nlayers; l++) {
-        wbits[l] = r->wbits_all;
-        abits[l] = r->abits > 0 ? r->abits : 8;
+        m->wbits[l] = r->wbits_all;
+        m->abits[l] = r->abits > 0 ? r->abits : 8;
     }
-    csq_cost_config(g, wbits, abits, &res->cost);
+    csq_cost_config(g, m->wbits, m->abits, &m->cost);
     return CSQ_OK;
+}
+
+int csq_eval_quantize(const struct csq_graph *g, struct csq_engine *e,
+                      const struct csq_source *data, const struct csq_eval_request *r,
+                      struct csq_eval_quant *m)
+{
+    int rc;
+
+    memset(m, 0, sizeof *m);
+    m->wbits = csq_mem_zarray((size_t)g->nlayers + 1, sizeof(int));
+    m->abits = csq_mem_zarray((size_t)g->nlayers + 1, sizeof(int));
+    if (!m->wbits || !m->abits)
+        return CSQ_ENOMEM;
+    if ((rc = plan_widths(g, r, m)) != 0 || (rc = quantize(g, e, data, r, m)) != 0)
+        return rc;
+    return calibrate(m->q, e, data, r);
+}
+
+void csq_eval_quant_release(struct csq_eval_quant *m)
+{
+    free(m->wbits);
+    free(m->abits);
+    csq_qsim_free(m->q);
+    memset(m, 0, sizeof *m);
 }
 
 int csq_eval_run(const struct csq_graph *g, const struct csq_source *data,
                  const struct csq_eval_request *r, struct csq_eval_result *res)
 {
     struct csq_engine *e = NULL;
-    struct csq_qsim *q = NULL;
+    struct csq_eval_quant m;
     struct pass s;
-    int *wbits = NULL, *abits = NULL;
     size_t qimages;
     double secs, qsecs;
     int l, rc;
 
     memset(res, 0, sizeof *res);
     memset(&s, 0, sizeof s);
+    memset(&m, 0, sizeof m);
     res->quantized = r->cfg || r->wbits_all > 0;
     res->nlayers = g->nlayers;
-    wbits = csq_mem_zarray((size_t)g->nlayers + 1, sizeof(int));
-    abits = csq_mem_zarray((size_t)g->nlayers + 1, sizeof(int));
     res->pred = csq_mem_array(data->ds.n, sizeof(int));
     s.scratch = csq_mem_array((size_t)data->lo.batch, sizeof(int));
-    if (!wbits || !abits || !res->pred || !s.scratch) {
+    if (!res->pred || !s.scratch) {
         rc = CSQ_ENOMEM;
         goto out;
     }
-    if (res->quantized && (rc = plan_widths(g, r, wbits, abits, res)) != 0)
+    if ((rc = csq_engine_new(g, &e)) != 0)
         goto out;
-    if ((rc = csq_engine_new(g, &e)) != 0 ||
-        (res->quantized && (rc = quantize(g, e, data, r, wbits, abits, res, &q)) != 0))
-        goto out;
+    /* Calibrating before the float pass changes nothing: each pass
+     * restores the float model in the engine. */
+    if (res->quantized) {
+        rc = csq_eval_quantize(g, e, data, r, &m);
+        res->sha256_differs = m.sha256_differs;
+        res->stats_images = m.stats_images;
+        res->cost = m.cost;
+        if (rc != CSQ_OK)
+            goto out;
+    }
     s.acc = &res->fp32;
     s.pred = res->pred;
     if ((rc = accuracy_pass(e, data, &r->progress, "eval fp32", &s, &res->images, &secs)) != 0)
@@ -252,11 +280,11 @@ int csq_eval_run(const struct csq_graph *g, const struct csq_source *data,
     if (!res->quantized)
         goto out;
     /* The quantized predictions replace the float ones. */
-    if ((rc = calibrate(q, e, data, r)) != 0 || (rc = csq_qsim_attach(q, e)) != 0)
+    if ((rc = csq_qsim_attach(m.q, e)) != 0)
         goto out;
     s.acc = &res->quant;
     rc = accuracy_pass(e, data, &r->progress, "eval quantized", &s, &qimages, &qsecs);
-    csq_qsim_detach(q, e);
+    csq_qsim_detach(m.q, e);
     if (rc != CSQ_OK)
         goto out;
     if (!(res->layers = csq_mem_zarray((size_t)g->nlayers + 1, sizeof *res->layers))) {
@@ -264,15 +292,15 @@ int csq_eval_run(const struct csq_graph *g, const struct csq_source *data,
         goto out;
     }
     for (l = 0; l < g->nlayers; l++) {
-        const struct csq_actq *aq = csq_qsim_actq(q, l);
+        const struct csq_actq *aq = csq_qsim_actq(m.q, l);
         struct csq_eval_layer *y = &res->layers[l];
-        y->wbits = wbits[l];
-        y->abits = abits[l];
-        y->weight_sqnr = wbits[l] ? csq_qsim_sqnr(q, l) : 0;
-        y->werr = csq_qsim_werr(q, l);
-        if (csq_qsim_gptq_info(q, l)) {
-            y->groups = csq_qsim_gptq_info(q, l)->groups;
-            y->rtn_groups = csq_qsim_gptq_info(q, l)->rtn;
+        y->wbits = m.wbits[l];
+        y->abits = m.abits[l];
+        y->weight_sqnr = m.wbits[l] ? csq_qsim_sqnr(m.q, l) : 0;
+        y->werr = csq_qsim_werr(m.q, l);
+        if (csq_qsim_gptq_info(m.q, l)) {
+            y->groups = csq_qsim_gptq_info(m.q, l)->groups;
+            y->rtn_groups = csq_qsim_gptq_info(m.q, l)->rtn;
         }
         if (aq) {
             y->have_range = 1;
@@ -282,9 +310,7 @@ int csq_eval_run(const struct csq_graph *g, const struct csq_source *data,
     }
 out:
     free(s.scratch);
-    free(wbits);
-    free(abits);
-    csq_qsim_free(q);
+    csq_eval_quant_release(&m);
     csq_engine_free(e);
     if (rc != CSQ_OK)
         csq_eval_result_release(res);

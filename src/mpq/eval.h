@@ -77,6 +77,25 @@ struct csq_eval_result {
     struct csq_eval_layer *layers;  /* [nlayers] when quantized */
 };
 
+/* The quantized model eval simulates and export writes: the config's
+ * widths mapped onto g, weights quantized (after a statistics pass for
+ * gptq or E_l(b)), activation ranges calibrated with the weights quantized
+ * (on r->calib, else the first images of data).  Released with
+ * csq_eval_quant_release (also after a failure). */
+struct csq_eval_quant {
+    int *wbits, *abits;             /* [g->nlayers]; 0 = float */
+    struct csq_qsim *q;
+    int sha256_differs;             /* the config names the same layers of another file */
+    int64_t stats_images;
+    struct csq_cost_config cost;
+};
+
+struct csq_engine;
+int csq_eval_quantize(const struct csq_graph *g, struct csq_engine *e,
+                      const struct csq_source *data, const struct csq_eval_request *r,
+                      struct csq_eval_quant *m);
+void csq_eval_quant_release(struct csq_eval_quant *m);
+
 int csq_eval_run(const struct csq_graph *g, const struct csq_source *data,
                  const struct csq_eval_request *r, struct csq_eval_result *res);
 void csq_eval_result_release(struct csq_eval_result *res);

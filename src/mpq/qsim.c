@@ -164,6 +164,11 @@ const struct csq_actq *csq_qsim_actq(const struct csq_qsim *q, int l)
     return q->l[l].have_aq ? &q->l[l].aq : NULL;
 }
 
+const float *csq_qsim_weight(const struct csq_qsim *q, int l)
+{
+    return q->l[l].wq;
+}
+
 /* The quantized weights into the engine (in) or the graph's back. */
 static void swap_weights(struct csq_qsim *q, struct csq_engine *e, int in)
 {

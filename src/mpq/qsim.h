@@ -60,6 +60,8 @@ const struct csq_gptq_info *csq_qsim_gptq_info(const struct csq_qsim *q, int l);
  * quantizer (NULL when float or not calibrated yet). */
 double csq_qsim_sqnr(const struct csq_qsim *q, int l);
 const struct csq_actq *csq_qsim_actq(const struct csq_qsim *q, int l);
+/* Layer l's quantized weight (the graph's layout), NULL when float. */
+const float *csq_qsim_weight(const struct csq_qsim *q, int l);
 /* Observe each quantized layer's input over the loader's images, with
  * quantized weights and float activations; then fix the ranges. */
 int csq_qsim_calibrate(struct csq_qsim *q, struct csq_engine *e, struct csq_loader *ld,
