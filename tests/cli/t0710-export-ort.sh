@@ -1,0 +1,100 @@
+#!/bin/sh
+# csmpq export judged by ONNX Runtime (DESIGN §10, issue 14).  On both
+# shipped models, for W8A8 and analyze's 3-bit and 2.5-bit configs
+# (tests/fixtures/export, written by csmpq analyze --avg-bits), with rtn
+# and gptq, and with --int4:
+#   - csmpq run of the exported model predicts exactly what eval's
+#     simulation predicts, on every image of data/fmnist/val;
+#   - ONNX Runtime's predictions on it equal the simulation's on >= 99.5%
+#     of the images and its top-1 is within 0.2 points, with all graph
+#     optimizations (what users get: ORT then fuses DQ -> Conv -> Q into
+#     integer QLinearConv, whose int32 bias rounding moves a few values by
+#     a level) and with none (float kernels, only summation order differs);
+#   - the logits of ORT and of csmpq's run agree to a fraction of the
+#     largest logit: 0.03 with all optimizations, 0.02 with none (the
+#     largest seen over these configs: see README, "Export");
+#   - the model passes onnx.checker when its opset is one onnx 1.12 knows.
+# Both runtimes get the same input bytes (tests/tools/dump-batch).
+. "$top_srcdir/tests/cli/lib.sh"
+D=$top_srcdir/data
+F=$top_srcdir/tests/fixtures/export
+ORT_RUN="node $top_srcdir/scripts/ort-run.mjs"
+TOL_ALL=0.03
+TOL_NONE=0.02
+
+if [ ! -d "$top_srcdir/ort/node_modules/onnxruntime-node" ] || ! command -v node >/dev/null; then
+    echo "1..0 # SKIP ONNX Runtime is not installed in ort/ (run scripts/install-deps)"
+    exit 0
+fi
+
+judge() {  # judge PRED.tsv RUN.npy ORT.npy TOL LABEL
+    $PY - "$TMP/val.paths" "$@" <<'PYEOF'
+import sys
+import numpy as np
+paths = [l.rstrip('\n') for l in open(sys.argv[1])]
+pred, lab = {}, {}
+for l in open(sys.argv[2]):
+    p, a, b = l.rstrip('\n').split('\t')
+    pred[p], lab[p] = b, a
+classes = sorted(set(lab.values()))
+sim = np.array([classes.index(pred[p]) for p in paths])
+y = np.array([classes.index(lab[p]) for p in paths])
+run, ort = np.load(sys.argv[3]), np.load(sys.argv[4])
+tol = float(sys.argv[5])
+exact = (run.argmax(1) == sim).all()
+agree = (ort.argmax(1) == sim).mean()
+dtop1 = abs((ort.argmax(1) == y).mean() - (sim == y).mean()) * 100
+rel = np.abs(ort - run).max() / np.abs(run).max()
+print("%s: run=sim %s, ort agrees on %.1f%%, top-1 sim %.1f%% ort %.1f%%, logits %.2g of max"
+      % (sys.argv[6], 'yes' if exact else 'NO', 100 * agree, 100 * (sim == y).mean(),
+         100 * (ort.argmax(1) == y).mean(), rel))
+sys.exit(0 if exact and agree >= 0.995 and dtop1 <= 0.2 + 1e-9 and rel <= tol else 1)
+PYEOF
+}
+
+for model in resnet mobilenet; do
+    M=$D/models/fmnist_$model.onnx
+    "$top_builddir/tests/tools/dump-batch" "$M" "$D/fmnist/val" "$TMP/val.npy" "$TMP/val.paths"
+    ok $? "fmnist_$model: the val images as csmpq feeds them"
+    for run in w8a8:rtn w8a8:gptq avg3:rtn avg3:gptq avg3:gptq:int4 avg2.5:gptq avg2.5:rtn \
+               avg2.5:rtn:int4; do
+        cfg=${run%%:*} rest=${run#*:} q=${rest%%:*} int4=
+        case $rest in *:int4) int4=--int4 ;; esac
+        name="fmnist_$model $cfg $q${int4:+ int4}"
+        B=$F/fmnist_$model.$cfg.bits.tsv
+        "$CSMPQ" -q export -m "$M" -b "$B" --calib "$D/fmnist/calib" --quantizer $q $int4 \
+            -o "$TMP/x.onnx" >"$TMP/out" 2>"$TMP/err"
+        ok $? "$name: export exits 0 ($(cat "$TMP/out"))"
+        diag "$TMP/err"
+        # --int4 stores the same levels: the simulation of the run before
+        if [ -z "$int4" ]; then
+            "$CSMPQ" -q eval -m "$M" -b "$B" --calib "$D/fmnist/calib" --quantizer $q \
+                "$D/fmnist/val" --predictions "$TMP/pred.tsv" >/dev/null 2>"$TMP/err"
+            ok $? "$name: eval --predictions exits 0"
+        fi
+        "$CSMPQ" run -m "$TMP/x.onnx" --input "$TMP/val.npy" --output "$TMP/run.npy" 2>"$TMP/err"
+        ok $? "$name: csmpq run takes the exported model"
+        for opt in all disabled; do
+            tol=$TOL_ALL
+            [ $opt = disabled ] && tol=$TOL_NONE
+            $ORT_RUN "$TMP/x.onnx" "$TMP/val.npy" "$TMP/ort.npy" --opt $opt 2>"$TMP/err"
+            ok $? "$name: ONNX Runtime ($opt optimizations) runs it"
+            diag "$TMP/err"
+            judge "$TMP/pred.tsv" "$TMP/run.npy" "$TMP/ort.npy" $tol "ORT $opt" >"$TMP/j" 2>&1
+            ok $? "$name: $(cat "$TMP/j")"
+        done
+        if [ -z "$int4" ]; then
+            $PY -c 'import onnx,sys; onnx.checker.check_model(onnx.load(sys.argv[1]))' \
+                "$TMP/x.onnx" 2>"$TMP/err"
+            ok $? "$name: onnx.checker accepts it (opset 13)"
+            diag "$TMP/err"
+        fi
+    done
+    # The int4 model is smaller than the int8 one, both far below float.
+    $PY - "$M" "$TMP/x.onnx" >"$TMP/sz" <<'PYEOF'
+import os, sys
+print("float %d bytes, 2.5-bit int4 export %d bytes" % tuple(os.path.getsize(p) for p in sys.argv[1:]))
+PYEOF
+    ok $? "fmnist_$model: $(cat "$TMP/sz")"
+done
+done_testing
