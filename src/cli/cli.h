@@ -67,6 +67,9 @@ int cli_global_option(const char *cmd, const char *name, const char *value);
 /* Integer option values with range checks; print a usage error on failure. */
 int cli_parse_int(const char *cmd, const char *opt, const char *s,
                   long min, long max, long *out);
+/* --quantizer rtn|gptq into *q (CSQ_WERR_RTN / CSQ_WERR_GPTQ); EXIT_USAGE
+ * after a usage message. */
+int cli_parse_quantizer(const char *cmd, const char *s, int *q);
 
 int cmd_info(int argc, char **argv);
 int cmd_run(int argc, char **argv);

@@ -169,13 +169,8 @@ int cmd_eval(int argc, char **argv)
                 return EXIT_USAGE;
             break;
         case OPT_QUANTIZER:
-            if (strcmp(p.optarg, "rtn") == 0)
-                quantizer = CSQ_WERR_RTN;
-            else if (strcmp(p.optarg, "gptq") == 0)
-                quantizer = CSQ_WERR_GPTQ;
-            else
-                return cli_usage_error("eval", "--quantizer takes rtn or gptq, not '%s'",
-                                       p.optarg);
+            if (cli_parse_quantizer("eval", p.optarg, &quantizer) != 0)
+                return EXIT_USAGE;
             break;
         case OPT_ACT_ORDER: act_order = 1; break;
         case OPT_HSAMPLES:

@@ -89,13 +89,8 @@ int cmd_export(int argc, char **argv)
                 return EXIT_USAGE;
             break;
         case OPT_QUANTIZER:
-            if (strcmp(p.optarg, "rtn") == 0)
-                quantizer = CSQ_WERR_RTN;
-            else if (strcmp(p.optarg, "gptq") == 0)
-                quantizer = CSQ_WERR_GPTQ;
-            else
-                return cli_usage_error("export", "--quantizer takes rtn or gptq, not '%s'",
-                                       p.optarg);
+            if (cli_parse_quantizer("export", p.optarg, &quantizer) != 0)
+                return EXIT_USAGE;
             break;
         case CLI_OPT_ARG:
             return cli_usage_error("export", "unexpected argument '%s' (calibration images "

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "mpq/werr.h"
 #include "util/units.h"
 #include "util/err.h"
 #include "util/file.h"
@@ -235,4 +236,15 @@ int cli_parse_int(const char *cmd, const char *opt, const char *s,
 int cli_check_output(const char *cmd, const char *path)
 {
     return path && csq_out_check(path) != CSQ_OK ? cli_fail(cmd, CSQ_EIO) : 0;
+}
+
+int cli_parse_quantizer(const char *cmd, const char *s, int *q)
+{
+    if (strcmp(s, "rtn") == 0)
+        *q = CSQ_WERR_RTN;
+    else if (strcmp(s, "gptq") == 0)
+        *q = CSQ_WERR_GPTQ;
+    else
+        return cli_usage_error(cmd, "--quantizer takes rtn or gptq, not '%s'", s);
+    return 0;
 }

@@ -83,6 +83,20 @@ for model in resnet mobilenet; do
             judge "$TMP/pred.tsv" "$TMP/run.npy" "$TMP/ort.npy" $tol "ORT $opt" >"$TMP/j" 2>&1
             ok $? "$name: $(cat "$TMP/j")"
         done
+        if [ "$cfg:$q" = avg3:gptq ] && [ -z "$int4" ]; then
+            # csmpq eval reads the exported model: its float top-1 is the
+            # simulation's quantized one
+            "$CSMPQ" -q eval -m "$TMP/x.onnx" "$D/fmnist/val" --json >"$TMP/ej" 2>"$TMP/err"
+            $PY - "$TMP/ej" "$TMP/pred.tsv" >"$TMP/j" 2>&1 <<'PYEOF'
+import json, sys
+e = json.load(open(sys.argv[1]))
+rows = [l.rstrip('\n').split('\t') for l in open(sys.argv[2])]
+sim = sum(r[1] == r[2] for r in rows) / len(rows)
+print("eval of the export %.3f, simulation %.3f" % (e['fp32']['top1'], sim))
+sys.exit(0 if abs(e['fp32']['top1'] - sim) < 1e-9 else 1)
+PYEOF
+            ok $? "$name: csmpq eval takes the exported model ($(cat "$TMP/j"))"
+        fi
         if [ -z "$int4" ]; then
             $PY -c 'import onnx,sys; onnx.checker.check_model(onnx.load(sys.argv[1]))' \
                 "$TMP/x.onnx" 2>"$TMP/err"
