@@ -1,0 +1,94 @@
+#!/bin/sh
+# What csmpq export writes, read back with python3-onnx and checked against
+# the source model and the config independently of csmpq: the metadata
+# (csmpq.bits = the config's widths, csmpq.source_sha256 = hashlib's digest
+# of the source), one DequantizeLinear (axis 0) per quantized weight whose
+# int8 levels are round(w / scale) clipped to the b-bit range of the float
+# weight (rtn, DESIGN §7), one QuantizeLinear per quantized input, the
+# AIMET encodings holding the model's scales and zero points; with --int4
+# the 4-bit levels are int4 tensors at opset 21 and the file is smaller.
+. "$top_srcdir/tests/cli/lib.sh"
+D=$top_srcdir/data
+M=$D/models/fmnist_resnet.onnx
+B=$top_srcdir/tests/fixtures/export/fmnist_resnet.avg3.bits.tsv
+
+"$CSMPQ" -q export -m "$M" -b "$B" --calib "$D/fmnist/calib" --quantizer rtn \
+    --encodings "$TMP/enc.json" -o "$TMP/x.onnx" >/dev/null
+ok $? "export with --encodings exits 0"
+"$CSMPQ" -q export -m "$M" -b "$B" --calib "$D/fmnist/calib" --quantizer rtn --int4 \
+    -o "$TMP/x4.onnx" >/dev/null
+ok $? "export --int4 exits 0"
+$PY - "$M" "$B" "$TMP/x.onnx" "$TMP/enc.json" "$TMP/x4.onnx" >"$TMP/py" 2>&1 <<'PYEOF'
+import hashlib, json, os, sys
+import numpy as np
+import onnx
+from onnx import numpy_helper
+src, cfg, qdq, enc, q4 = sys.argv[1:6]
+fails = []
+def check(cond, what):
+    print(("ok: " if cond else "FAIL: ") + what)
+    if not cond:
+        fails.append(what)
+rows = [l.rstrip('\n').split('\t') for l in open(cfg) if not l.startswith('#')]
+want = {r[0]: (int(r[1]), int(r[2])) for r in rows}
+bynode = {r[6]: (int(r[1]), int(r[2])) for r in rows}
+m, s = onnx.load(qdq), onnx.load(src)
+meta = {p.key: p.value for p in m.metadata_props}
+check(meta.get('csmpq.source_sha256') == hashlib.sha256(open(src, 'rb').read()).hexdigest(),
+      'csmpq.source_sha256 is the source file\'s sha256')
+bits = json.loads(meta['csmpq.bits'])
+check({l['name']: (l['wbits'], l['abits']) for l in bits['layers']} == want,
+      'csmpq.bits holds the config\'s widths')
+check(all(meta.get(p.key) == p.value for p in s.metadata_props), 'the source metadata is kept')
+check([i.name for i in m.graph.input] == [i.name for i in s.graph.input] and
+      [o.name for o in m.graph.output] == [o.name for o in s.graph.output],
+      'input and output names kept')
+init = {t.name: numpy_helper.to_array(t) for t in m.graph.initializer}
+sinit = {t.name: numpy_helper.to_array(t) for t in s.graph.initializer}
+dq = [n for n in m.graph.node if n.op_type == 'DequantizeLinear' and n.input[0] in init
+      and init[n.input[0]].dtype == np.int8]
+qs = [n for n in m.graph.node if n.op_type == 'QuantizeLinear']
+check(len(dq) == len(want), '%d weight DequantizeLinear for %d layers' % (len(dq), len(want)))
+check(len(qs) == len(want), '%d QuantizeLinear for %d layers' % (len(qs), len(want)))
+conv = {n.input[1]: n for n in s.graph.node if n.op_type in ('Conv', 'Gemm')}
+e = json.load(open(enc))
+worst = 0
+for n in dq:
+    wname = n.output[0]
+    lv, sc, zp = init[n.input[0]], init[n.input[1]], init[n.input[2]]
+    axis = [a.i for a in n.attribute if a.name == 'axis']
+    w = sinit[wname]
+    b = bynode[conv[wname].name][0]
+    check(axis == [0] and not zp.any() and sc.shape == (w.shape[0],),
+          '%s: axis 0, zero point 0, one scale per output channel' % wname)
+    sh = (-1,) + (1,) * (w.ndim - 1)
+    ref = np.round(w.astype(np.float64) / sc.reshape(sh))
+    qmax = 2 ** (b - 1) - 1
+    check(np.abs(lv).max() <= qmax, '%s: levels within +-%d (%d bits)' % (wname, qmax, b))
+    ref = np.clip(ref, -qmax, qmax)
+    worst = max(worst, np.mean(ref != lv))
+    check(np.abs(ref - lv).max() <= 1, '%s: levels are round(w / scale) within one level' % wname)
+    pe = e['param_encodings'][wname]
+    check(np.allclose([c['scale'] for c in pe], sc, rtol=1e-7, atol=0),
+          '%s: encodings hold the model\'s scales' % wname)
+check(worst <= 1e-3, 'at most 0.1%% of the levels differ from round(w / scale) (%.2g%%)' % (100 * worst))
+for n in qs:
+    x, sc, zp = n.input[0], init[n.input[1]], init[n.input[2]]
+    ae = e['activation_encodings'][x][0]
+    check(abs(ae['scale'] - float(sc)) <= 1e-7 * float(sc) and ae['offset'] == -int(zp)
+          and zp.dtype == np.uint8, '%s: encodings hold its scale and offset, uint8' % x)
+m4 = onnx.load(q4)
+check(m4.opset_import[0].version == 21, 'the --int4 model has opset 21')
+t4 = [t for t in m4.graph.initializer if t.data_type == 22]
+n4 = sum(1 for k, (wb, ab) in want.items() if wb <= 4)
+check(len(t4) == 2 * n4, '%d int4 initializers (levels, zero points) for %d layers of <= 4 bits'
+      % (len(t4), n4))
+check(os.path.getsize(q4) < os.path.getsize(qdq) < os.path.getsize(src),
+      'sizes: int4 %d < int8 %d < float %d bytes' % (os.path.getsize(q4), os.path.getsize(qdq),
+                                                     os.path.getsize(src)))
+sys.exit(1 if fails else 0)
+PYEOF
+st=$?
+ok $st "the exported files check out against the source model and the config"
+diag "$TMP/py"
+done_testing
