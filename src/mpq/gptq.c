@@ -58,7 +58,7 @@ static void put(const struct csq_gptq_opts *o, double w, double scale, int64_t a
                 int16_t *levels)
 {
     double lev = csq_quant_level(w, scale, o->bits);
-    out[at] = (float)(lev * scale);
+    out[at] = csq_quant_value(lev, scale);
     if (levels)
         levels[at] = (int16_t)lev;
 }
@@ -83,7 +83,7 @@ static void columns(const struct csq_gptq_opts *o, struct work *w, int64_t mg, i
                 er[i - i1] = e;
                 for (int64_t j = i + 1; j < i2; j++)
                     wr[j] -= e * ui[j];
-                out[r * k + w->perm[i]] = (float)(lev * s);
+                out[r * k + w->perm[i]] = csq_quant_value(lev, s);
                 if (levels)
                     levels[r * k + w->perm[i]] = (int16_t)lev;
             }

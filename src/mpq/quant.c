@@ -36,14 +36,20 @@ static inline double rhaz(double x)
 }
 
 /* |w / scale| <= 100 qmax / k < 2^22 whenever scale comes from the grid. */
-static inline double wq(double w, double scale, double qmax)
+static inline double wlevel(double w, double scale, double qmax)
 {
     double q = rhaz(w / scale);
     if (q > qmax)
         q = qmax;
     else if (q < -qmax)
         q = -qmax;
-    return q * scale;
+    return q;
+}
+
+/* The search's model of the quantized value, in double. */
+static inline double wq(double w, double scale, double qmax)
+{
+    return wlevel(w, scale, qmax) * scale;
 }
 
 /* w: the channel as contiguous doubles (the search runs 100 times over it). */
@@ -126,11 +132,11 @@ static void quant_chan(float *w, int64_t n, int64_t es, int bits, struct csq_wqu
             w[i * es] = 0.0f; /* -0.0 becomes +0.0 */
     } else if (bits == 1) {
         for (int64_t i = 0; i < n; i++)
-            e2 += put(&w[i * es], w[i * es] >= 0 ? r.scale : -r.scale);
+            e2 += put(&w[i * es], csq_quant_value(w[i * es] >= 0 ? 1 : -1, r.scale));
     } else {
         double qmax = (double)((1 << (bits - 1)) - 1);
         for (int64_t i = 0; i < n; i++)
-            e2 += put(&w[i * es], wq(w[i * es], r.scale, qmax));
+            e2 += put(&w[i * es], csq_quant_value(wlevel(w[i * es], r.scale, qmax), r.scale));
     }
     if (info)
         *info = r;
@@ -308,7 +314,7 @@ double csq_actq_value(const struct csq_actq *q, double x)
     double levels = (double)((1 << q->bits) - 1), t;
     if (!(q->scale > 0))
         return 0;
-    t = round(x / q->scale) + q->zp;
+    t = rint(x / q->scale) + q->zp;
     if (t < 0)
         t = 0;
     else if (t > levels)
@@ -316,12 +322,48 @@ double csq_actq_value(const struct csq_actq *q, double x)
     return (t - q->zp) * q->scale;
 }
 
+/* rint(t) half to even for |t| < 2^22 in the default rounding mode: adding
+ * 1.5 * 2^23 leaves no fraction bits, so the float addition itself rounds;
+ * unlike rintf this vectorizes without SSE4.1. */
+static inline float rint_small(float t)
+{
+    const float magic = 12582912.0f;
+    return (t + magic) - magic;
+}
+
+/* Clamping the quotient to [-zp, levels - zp] before rounding, as ONNX
+ * Runtime's MLAS kernel does, equals clamping the level after it (the
+ * bounds are integers) and keeps rint_small's range; the result is already
+ * the integer q - zp, so one float multiply dequantizes it. */
+static inline float actq32(float x, float s, float lo, float hi)
+{
+    float t = x / s;
+    t = t > lo ? t : lo; /* a NaN goes to the bottom level, as MLAS's maxps */
+    t = t < hi ? t : hi;
+    return rint_small(t) * s;
+}
+
+float csq_actq_value32(const struct csq_actq *q, float x)
+{
+    float s = (float)q->scale;
+    if (!(s > 0))
+        return 0;
+    return actq32(x, s, (float)-q->zp, (float)((1 << q->bits) - 1 - q->zp));
+}
+
 void csq_actq_apply(const struct csq_actq *q, float *x, size_t n)
 {
     ptrdiff_t m = (ptrdiff_t)n;
-#pragma omp parallel for schedule(static) if (m > 65536)
+    float s = (float)q->scale;
+    float lo = (float)-q->zp, hi = (float)((1 << q->bits) - 1 - q->zp);
+
+    if (!(s > 0)) {
+        memset(x, 0, n * sizeof *x);
+        return;
+    }
+#pragma omp parallel for simd schedule(static) if (m > 65536)
     for (ptrdiff_t i = 0; i < m; i++)
-        x[i] = (float)csq_actq_value(q, x[i]);
+        x[i] = actq32(x[i], s, lo, hi);
 }
 
 struct csq_actcal *csq_actcal_new(int bits)

@@ -14,16 +14,23 @@
  *           that minimizes sum (w - Q(w))^2 of the channel;
  *           Q(w) = clamp(round(w / scale), -qmax, qmax) * scale.  Ties (and
  *           improvements below a relative 1e-12) keep the larger r: the scan
- *           runs from r = 1 down.
+ *           runs from r = 1 down.  The stored value is (float)level *
+ *           (float)scale, multiplied in float32: what ONNX DequantizeLinear
+ *           gives for the int8 level and the float32 scale an export holds.
  *   b == 1: binary {-s, +s} with s = mean |w|, the least-squares optimum for
  *           a fixed sign pattern; w >= 0 maps to +s (no grid).
- *   A channel whose max |w| is 0 stays 0.  round() is half away from zero
- *   everywhere.  Arithmetic is double; only the stored result is float.
+ *   A channel whose max |w| is 0 stays 0.  Weight rounding is half away
+ *   from zero (the levels are stored, so any rule is exportable).  The
+ *   search is double; only the stored result is float.
  *
  * Activations, per tensor, asymmetric, b bits (1..16): levels 0..2^b - 1,
- *   x_q = clamp(round(x / scale) + zp, 0, 2^b - 1), x' = (x_q - zp) * scale,
  *   for a range [lo, hi] that always contains 0: scale = (hi - lo) /
- *   (2^b - 1), zp = clamp(round(-lo / scale), 0, 2^b - 1).  When the
+ *   (2^b - 1) and zp = clamp(round(-lo / scale), 0, 2^b - 1) in double
+ *   (round half away).  Applying them is ONNX QuantizeLinear followed by
+ *   DequantizeLinear with the float32 scale s = (float)scale, all in
+ *   float32: x_q = clamp(rint(x / s) + zp, 0, 2^b - 1) with the division
+ *   in float32 and rint half to even, x' = (float)(x_q - zp) * s.  An
+ *   exported QDQ model run by ONNX Runtime gives the same bits.  When the
  *   calibration data has min >= 0 (after a ReLU) the range is [0, hi] and
  *   zp = 0 ("unsigned"); otherwise [lo, hi].  scale 0 (only zeros seen)
  *   maps everything to 0.
@@ -34,6 +41,7 @@
  * the smallest power of two 2^k (k >= -64) with -2048 h <= min and
  * max < 2048 h, and when a batch needs a larger h, adjacent bin pairs merge
  * exactly.  csq_actcal_finish tries the ranges [min(r lo, 0), max(r hi, 0)]
+ * (in double: csq_actq_value, rounding half to even as the apply does)
  * with lo = min, hi = max (lo = 0 when min >= 0) for r = k / 100,
  * k = 1..100, and keeps the one with the least estimated squared error
  * sum_bins count * (m - Q(m))^2, m = the mean of the values in the bin (this
@@ -88,8 +96,14 @@ int csq_quant_choose(const float *w, int64_t n, int64_t stride, int bits,
                      struct csq_wquant *info);
 /* The integer level of w for a chosen scale: clamp(round(w / scale), -qmax,
  * qmax) for b >= 2, +-1 (w >= 0 gives +1) for b = 1, 0 when scale is 0;
- * the quantized value is level * scale.  Any finite w. */
+ * the quantized value is csq_quant_value(level, scale).  Any finite w. */
 double csq_quant_level(double w, double scale, int bits);
+/* The stored weight of a level: (float)level * (float)scale in float32, as
+ * DequantizeLinear computes it from an int8 level and a float32 scale. */
+static inline float csq_quant_value(double level, double scale)
+{
+    return (float)level * (float)scale;
+}
 
 /* Quantize out_channels x per_channel weights (channel-major, as Conv's
  * (Cout, Cin/g, kH, kW) and Gemm's transB = 1 (N, K)) in place.  sqnr_db
@@ -118,9 +132,13 @@ struct csq_actq {
 /* Set q from a range: lo is raised to <= 0 and hi to >= 0 first.  CSQ_EINVAL
  * on bad bits or a non-finite or inverted range. */
 int csq_actq_init(struct csq_actq *q, int bits, double lo, double hi);
-/* Fake-quantize n values in place. */
+/* Fake-quantize n values in place, in float32 as QuantizeLinear +
+ * DequantizeLinear compute them (see the top of this file). */
 void csq_actq_apply(const struct csq_actq *q, float *x, size_t n);
-/* One value, in double (what apply stores, before the float rounding). */
+/* One value as apply stores it. */
+float csq_actq_value32(const struct csq_actq *q, float x);
+/* One value in double with the double scale (the calibration search's
+ * model: apply's result up to float rounding of the scale and quotient). */
 double csq_actq_value(const struct csq_actq *q, double x);
 
 struct csq_actcal;

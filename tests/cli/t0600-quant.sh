@@ -2,7 +2,8 @@
 # Quantized csmpq eval against scripts/reference-quant (the same rtn
 # quantizer written in PyTorch from DESIGN.md section 10): top-1 within 0.3
 # points for uniform 4-bit weights and for the 3-bit-mean configs
-# (tests/golden), W8A8 within 0.5 points of fp32; gptq against rtn and fp32
+# (tests/golden, made by scripts/make-eval-goldens), W8A8 within 0.5 points
+# of fp32; gptq against rtn and fp32
 # measured in the same run; small calibration folders, the memory limit of
 # the statistics; and bad bit configs.
 . "$top_srcdir/tests/cli/lib.sh"

@@ -433,10 +433,10 @@ static void test_layout(void)
     for (int r = 0; r < R; r++)
         for (int i = 0; i < K; i++) {
             ok1 &= q[r * K + i] == qt[i * R + r] && lev[r * K + i] == levt[i * R + r];
-            ok2 &= q[r * K + i] == (float)(lev[r * K + i] * sc[r]);
+            ok2 &= q[r * K + i] == (float)lev[r * K + i] * (float)sc[r];
         }
     ok(ok1 && memcmp(sc, sct, sizeof sc) == 0, "strided layout = contiguous");
-    ok(ok2, "weights = level x scale");
+    ok(ok2, "weights = float(level) x float(scale) in float32, as DequantizeLinear");
     int same = 1;
     for (int r = 0; r < R; r++) {
         struct csq_wquant c;

@@ -32,7 +32,7 @@ static double ref_wsse(const float *w, int n, int bits, double r, float *out)
         double q = rhaz(w[i] / scale);
         q = q > qmax ? qmax : q < -qmax ? -qmax : q;
         if (out)
-            out[i] = (float)(q * scale);
+            out[i] = (float)q * (float)scale; /* DequantizeLinear's float32 product */
         sse += (w[i] - q * scale) * (w[i] - q * scale);
     }
     return sse;
@@ -43,7 +43,7 @@ static double ref_amse(const float *x, int n, int bits, double lo, double hi)
 {
     double levels = (1 << bits) - 1, scale = (hi - lo) / levels, zp = rhaz(-lo / scale), e = 0;
     for (int i = 0; i < n; i++) {
-        double t = rhaz(x[i] / scale) + zp;
+        double t = rint(x[i] / scale) + zp; /* half to even, as QuantizeLinear */
         t = t < 0 ? 0 : t > levels ? levels : t;
         double d = x[i] - (t - zp) * scale;
         e += d * d;
@@ -208,26 +208,31 @@ static void test_actq_hand(void)
     /* unsigned: [0, 3] at 2 bits: scale 1, zp 0 */
     is_int(csq_actq_init(&q, 2, 0, 3), CSQ_OK, "init [0, 3]");
     ok(q.zp == 0 && q.scale == 1, "unsigned: zp 0, scale 1");
-    float x[8] = {0, 1, 2, 3, -1, 3.4f, 5, 1.5f};
-    csq_actq_apply(&q, x, 8);
+    float x[10] = {0, 1, 2, 3, -1, 3.4f, 5, 1.5f, 2.5f, 0.5f};
+    csq_actq_apply(&q, x, 10);
     ok(x[0] == 0 && x[1] == 1 && x[2] == 2 && x[3] == 3, "on-grid values exact");
     ok(x[4] == 0 && x[5] == 3 && x[6] == 3, "out-of-range values clamp to 0 and 3");
-    ok(x[7] == 2, "1.5 rounds half away from zero to 2");
+    ok(x[7] == 2 && x[8] == 2 && x[9] == 0,
+       "halves round to even as QuantizeLinear: 1.5 -> 2, 2.5 -> 2, 0.5 -> 0");
 
     /* signed: [-1, 2] at 2 bits: scale 1, zp 1, values {-1, 0, 1, 2} */
     is_int(csq_actq_init(&q, 2, -1, 2), CSQ_OK, "init [-1, 2]");
     ok(q.zp == 1 && q.scale == 1, "signed: zp 1, scale 1");
-    float y[6] = {-3, 2.6f, -0.5f, 0.49f, 1.2f, -1};
-    csq_actq_apply(&q, y, 6);
+    float y[7] = {-3, 2.6f, -0.5f, 0.49f, 1.2f, -1, -1.5f};
+    csq_actq_apply(&q, y, 7);
     ok(y[0] == -1 && y[1] == 2, "clamp both ends");
-    ok(y[2] == -1, "-0.5 rounds away from zero to -1");
+    ok(y[2] == 0 && !signbit(y[2]), "-0.5 rounds to even: +0 (level zp, as Dequantize gives)");
+    ok(y[6] == -1, "-1.5 rounds to even -2, clamped to the bottom level -1");
     ok(y[3] == 0 && y[4] == 1 && y[5] == -1, "0.49 -> 0, 1.2 -> 1, -1 exact");
 
     /* [-1, 2.5] at 3 bits: scale 3.5/7 = 0.5, zp = round(1 / 0.5) = 2 */
     is_int(csq_actq_init(&q, 3, -1, 2.5), CSQ_OK, "init [-1, 2.5]");
     ok(q.zp == 2 && q.scale == 0.5, "3 bits: zp 2, scale 0.5");
     is_near(csq_actq_value(&q, 0.74), 0.5, 0, "0.74 -> 0.5");
-    is_near(csq_actq_value(&q, 0.75), 1.0, 0, "0.75 -> 1.0 (half away)");
+    is_near(csq_actq_value(&q, 0.75), 1.0, 0, "0.75 -> 1.0 (1.5 steps: to even 2)");
+    is_near(csq_actq_value(&q, 1.25), 1.0, 0, "1.25 -> 1.0 (2.5 steps: to even 2)");
+    ok(csq_actq_value32(&q, 1.25f) == 1.0f && csq_actq_value32(&q, 0.25f) == 0.0f,
+       "float32 path: 1.25 -> 1, 0.25 -> 0 (halves to even)");
     is_near(csq_actq_value(&q, 9), 2.5, 0, "9 -> 2.5 (top level 7 - zp = 5 steps)");
     is_near(csq_actq_value(&q, -9), -1, 0, "-9 -> -1");
 
@@ -454,6 +459,54 @@ static void test_goldens(void)
     free(aq.data);
 }
 
+/* ONNX Runtime's QuantizeLinear -> DequantizeLinear on the same values and
+ * scale (scripts/make-qdq-golden), ties included: the simulation is what an
+ * exported QDQ model computes, to the bit. */
+static void test_qdq_ort(void)
+{
+    enum { N = 3000 };
+    struct csq_tensor x, y;
+    static float buf[N];
+    char line[256];
+    int rows = 0, rc = 0;
+
+    rc |= load("quant/qdq-x.npy", &x, CSQ_DT_FLOAT, 4 * N);
+    rc |= load("quant/qdq-y.npy", &y, CSQ_DT_FLOAT, 4 * N);
+    FILE *fp = fopen(fx_path("quant/qdq.tsv"), "r");
+    if (!ok(rc == 0 && fp, "ONNX Runtime golden files read"))
+        return;
+    while (fgets(line, sizeof line, fp)) {
+        int c, bits, zp, diff = 0, ties = 0;
+        double scale;
+        struct csq_actq q;
+        if (line[0] == '#' || sscanf(line, "%d %d %lf %d", &c, &bits, &scale, &zp) != 4)
+            continue;
+        memset(&q, 0, sizeof q);
+        q.bits = bits;
+        q.scale = scale;
+        q.zp = zp;
+        memcpy(buf, (float *)x.data + c * N, sizeof buf);
+        csq_actq_apply(&q, buf, N);
+        for (int i = 0; i < N; i++) {
+            float xi = ((float *)x.data)[c * N + i], want = ((float *)y.data)[c * N + i];
+            float t = xi / (float)scale;
+            ties += t - floorf(t) == 0.5f;
+            if (memcmp(&buf[i], &want, sizeof want) != 0 ||
+                memcmp(&buf[i], &(float){csq_actq_value32(&q, xi)}, sizeof want) != 0) {
+                if (diff++ < 3)
+                    diag("case %d: x %.9g -> %.9g, ORT %.9g", c, xi, buf[i], want);
+            }
+        }
+        ok(diff == 0, "%d bits, zp %d: bit-identical to ONNX Runtime's QDQ (%d ties)", bits, zp,
+           ties);
+        rows++;
+    }
+    fclose(fp);
+    is_int(rows, 4, "4 ONNX Runtime cases");
+    free(x.data);
+    free(y.data);
+}
+
 int main(void)
 {
     test_weights_hand();
@@ -464,5 +517,6 @@ int main(void)
     test_actcal_hand();
     test_actcal_search();
     test_goldens();
+    test_qdq_ort();
     return tap_done();
 }
