@@ -11,6 +11,8 @@
 
 #include "cli/budget.h"
 #include "cli/cli.h"
+#include "mpq/score.h"
+#include "mpq/werr.h"
 #include "util/units.h"
 #include "util/err.h"
 
@@ -151,13 +153,45 @@ void cli_budget_release(struct cli_budget *b)
 
 void cli_scoreopt_init(struct cli_scoreopt *s)
 {
+    memset(s, 0, sizeof *s);
     s->docs = CSQ_TFIDF_CLASSES;
-    s->coe = 0;
+    s->criterion = CSQ_CRIT_DEFAULT;
+    s->quantizer = -1;
+}
+
+int cli_scoreopt_check(const struct cli_scoreopt *s, const char *cmd)
+{
+    int sens = s->criterion == CSQ_CRIT_SQNR || s->criterion == CSQ_CRIT_KL;
+
+    if (s->criterion == CSQ_CRIT_TFIDF &&
+        (s->quantizer >= 0 || s->act_order || s->hessian_samples || s->nwbits))
+        return cli_usage_error(cmd, "--quantizer, --act-order, --hessian-samples and "
+                               "score's --wbits need a criterion other than tfidf");
+    if (s->sqnr_images && !sens)
+        return cli_usage_error(cmd, "--sqnr-images needs --criterion sqnr or kl");
+    if (s->act_order && s->quantizer == CSQ_WERR_RTN)
+        return cli_usage_error(cmd, "--act-order needs --quantizer gptq");
+    return 0;
+}
+
+void cli_scoreopt_request(const struct cli_scoreopt *s, struct csq_score_request *r)
+{
+    memset(r, 0, sizeof *r);
+    r->docs = s->docs;
+    r->coe = s->coe;
+    r->criterion = s->criterion;
+    r->quantizer = s->quantizer >= 0 ? s->quantizer : CSQ_WERR_GPTQ;
+    r->act_order = s->act_order;
+    r->hessian_samples = s->hessian_samples;
+    r->sqnr_images = s->sqnr_images;
+    memcpy(r->widths, s->wbits, sizeof r->widths);
+    r->nwidths = s->nwbits;
 }
 
 int cli_scoreopt_option(struct cli_scoreopt *s, const char *cmd, int id, const char *arg)
 {
     char *end;
+    int rc;
 
     switch (id) {
     case OPT_DOCS:
@@ -174,6 +208,36 @@ int cli_scoreopt_option(struct cli_scoreopt *s, const char *cmd, int id, const c
         s->coe = strtod(arg, &end);
         if (end == arg || *end || !isfinite(s->coe) || s->coe < 0) {
             cli_usage_error(cmd, "option '--coe': '%s' is not a number >= 0", arg);
+            return -1;
+        }
+        return 1;
+    case OPT_CRITERION:
+        if ((rc = csq_crit_parse(arg, &s->criterion)) != 0) {
+            cli_fail(cmd, rc);
+            return -1;
+        }
+        return 1;
+    case OPT_CQUANTIZER:
+        if (strcmp(arg, "rtn") == 0)
+            s->quantizer = CSQ_WERR_RTN;
+        else if (strcmp(arg, "gptq") == 0)
+            s->quantizer = CSQ_WERR_GPTQ;
+        else {
+            cli_usage_error(cmd, "--quantizer takes rtn or gptq, not '%s'", arg);
+            return -1;
+        }
+        return 1;
+    case OPT_CACT_ORDER:
+        s->act_order = 1;
+        return 1;
+    case OPT_CHSAMPLES:
+        return cli_parse_int(cmd, "--hessian-samples", arg, 1, 1L << 30,
+                             &s->hessian_samples) ? -1 : 1;
+    case OPT_SQNR_IMAGES:
+        return cli_parse_int(cmd, "--sqnr-images", arg, 1, 1L << 30, &s->sqnr_images) ? -1 : 1;
+    case OPT_SCORE_WBITS:
+        if ((rc = csq_units_parse_wbits("--wbits", arg, s->wbits, &s->nwbits)) != 0) {
+            cli_fail(cmd, rc);
             return -1;
         }
         return 1;

@@ -18,7 +18,8 @@ static const char allocate_usage[] =
     "                      [--tie A,B[,C...]]... [--time-limit S] [--relax]\n"
     "                      [--format tsv|json|list] [-o FILE]\n\n"
     "Choose a weight bit-width per layer from a score table (csmpq score) that\n"
-    "maximizes sum score x bits under the budgets, solved exactly by lp_solve.\n"
+    "maximizes sum score x bits, or with cost@ columns minimizes the sum of the\n"
+    "costs, under the budgets, solved exactly by lp_solve.\n"
     "BUDGET: --size SIZE | --bops N | --avg-bits B (any combination).";
 
 enum { OPT_SCORES = 600 };

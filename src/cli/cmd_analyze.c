@@ -23,7 +23,9 @@ enum { OPT_SCORES_OUT = 600, OPT_MODEL = 'm' };
 
 static const char usage[] =
     "usage: csmpq analyze -m MODEL [DIR | --list FILE] [data options] [preprocess options]\n"
-    "                     [--docs classes|samples] [--coe N] BUDGET... [allocate options]\n"
+    "                     [--docs classes|samples] [--coe N] [--criterion NAME]\n"
+    "                     [--quantizer rtn|gptq] [--act-order] [--hessian-samples N]\n"
+    "                     [--sqnr-images N] BUDGET... [allocate options]\n"
     "                     [--scores-out FILE]\n\n"
     "Score the model's layers on the images and allocate bit-widths under the\n"
     "budgets in one run: csmpq score followed by csmpq allocate.";
@@ -75,7 +77,8 @@ int cmd_analyze(int argc, char **argv)
     }
     if (rc >= 0)
         goto done;
-    if ((rc = cli_input_check(&in, model)) != 0)
+    if ((rc = cli_input_check(&in, model)) != 0 ||
+        (rc = cli_scoreopt_check(&so, "analyze")) != 0)
         goto done;
     if (!b.have_budget) {
         rc = cli_usage_error("analyze", "no budget given (--size, --bops or --avg-bits)");
@@ -86,9 +89,7 @@ int cmd_analyze(int argc, char **argv)
         goto done;
     }
     csq_ops_set_threads((int)in.threads);
-    memset(&r, 0, sizeof r);
-    r.docs = so.docs;
-    r.coe = so.coe;
+    cli_scoreopt_request(&so, &r);
     r.progress = cli_progress_init(&pb, "analyze");
     if ((rc = csq_onnx_load(model, &g)) == 0 &&
         (rc = cli_input_open(&in, g, so.docs == CSQ_TFIDF_CLASSES)) == 0 &&

@@ -1,6 +1,7 @@
 /*
- * score: the TF-IDF class separability of every quantizable layer, as the
- * score table that allocate reads.
+ * score: the TF-IDF class separability of every quantizable layer, and a
+ * criterion's cost per candidate width, as the score table that allocate
+ * reads.
  */
 #include "config.h"
 
@@ -19,10 +20,13 @@
 
 static const char usage[] =
     "usage: csmpq score -m MODEL [DIR | --list FILE] [data options] [preprocess options]\n"
-    "                   [--docs classes|samples] [--coe N] [-o FILE]\n\n"
-    "Run the model once over the images and write, for every quantizable layer, how\n"
+    "                   [--docs classes|samples] [--coe N] [--criterion NAME]\n"
+    "                   [--quantizer rtn|gptq] [--act-order] [--hessian-samples N]\n"
+    "                   [--sqnr-images N] [--wbits LIST] [-o FILE]\n\n"
+    "Run the model over the images and write, for every quantizable layer, how\n"
     "well its feature maps separate the classes (TF-IDF, CSMPQ), as a TSV table:\n"
-    "#layer op params macs score.";
+    "#layer op params macs score.  A criterion other than tfidf adds the cost of\n"
+    "each candidate width (cost@2 cost@3 cost@4, or --wbits) that allocate minimizes.";
 
 enum { OPT_MODEL = 'm' };
 
@@ -30,6 +34,7 @@ static const struct cli_opt options[] = {
     { OPT_MODEL, "model", 1, "MODEL", "ONNX model file" },
     CLI_INPUT_OPTIONS,
     CLI_SCORE_OPTIONS,
+    { OPT_SCORE_WBITS, "wbits", 1, "LIST", "widths of the cost columns (default 2,3,4)" },
     { OPT_OUT, "output", 1, "FILE", "write the table to FILE (default stdout)" },
     { 0, NULL, 0, NULL, NULL }
 };
@@ -64,14 +69,12 @@ int cmd_score(int argc, char **argv)
             return h;
         }
     }
-    if (cli_input_check(&in, model) != 0)
+    if (cli_input_check(&in, model) != 0 || cli_scoreopt_check(&so, "score") != 0)
         return EXIT_USAGE;
     if (cli_check_output("score", out) != 0)
         return EXIT_ERROR;
     csq_ops_set_threads((int)in.threads);
-    memset(&r, 0, sizeof r);
-    r.docs = so.docs;
-    r.coe = so.coe;
+    cli_scoreopt_request(&so, &r);
     r.progress = cli_progress_init(&pb, "score");
     if ((rc = csq_onnx_load(model, &g)) == 0 &&
         (rc = cli_input_open(&in, g, so.docs == CSQ_TFIDF_CLASSES)) == 0 &&

@@ -25,16 +25,20 @@ static int find_layer(const struct csq_scoretab *t, const char *name, const char
     return i;
 }
 
-/* The cost table the allocator minimizes, from the score table.  TF-IDF
- * (the only criterion so far): -score x b, so minimizing the cost
- * maximizes sum score x b. */
+/* The cost table the allocator minimizes, from the score table: its
+ * cost@ columns when it has them, else TF-IDF's -score x b (minimizing the
+ * cost maximizes sum score x b). */
 static double *plan_costs(const struct csq_scoretab *t)
 {
     double *score = csq_mem_array((size_t)t->n, sizeof *score);
     double *cost = csq_mem_array((size_t)t->n * CSQ_ALLOC_MAXBITS, sizeof *cost);
     int i;
 
-    if (score && cost) {
+    if (score && cost && t->nwidths > 0) {
+        for (i = 0; i < t->n; i++)
+            memcpy(cost + (size_t)i * CSQ_ALLOC_MAXBITS, t->rows[i].cost,
+                   CSQ_ALLOC_MAXBITS * sizeof *cost);
+    } else if (score && cost) {
         for (i = 0; i < t->n; i++)
             score[i] = t->rows[i].score;
         csq_alloc_cost_linear(score, t->n, cost);
@@ -44,6 +48,48 @@ static double *plan_costs(const struct csq_scoretab *t)
     }
     free(score);
     return cost;
+}
+
+static int has_width(const struct csq_scoretab *t, int b)
+{
+    int j;
+
+    for (j = 0; j < t->nwidths; j++)
+        if (t->widths[j] == b)
+            return 1;
+    return 0;
+}
+
+/* "2,3,4" */
+static void widths_text(const int *w, int n, char *buf, size_t len)
+{
+    size_t k = 0;
+    int j;
+
+    buf[0] = '\0';
+    for (j = 0; j < n && k < len; j++)
+        k += (size_t)snprintf(buf + k, len - k, "%s%d", j ? "," : "", w[j]);
+}
+
+/* A cost table must price every candidate and every pinned width. */
+static int check_widths(const struct csq_scoretab *t, const int *cand, int ncand,
+                        const int *pin)
+{
+    char have[64];
+    int j;
+
+    if (t->nwidths == 0)
+        return CSQ_OK;
+    widths_text(t->widths, t->nwidths, have, sizeof have);
+    for (j = 0; j < ncand; j++)
+        if (!has_width(t, cand[j]))
+            return csq_fail(CSQ_EINVAL, "the score table's costs are for widths %s, not for "
+                            "the candidate width %d (--wbits / --mode)", have, cand[j]);
+    for (j = 0; j < t->n; j++)
+        if (pin[j] && !has_width(t, pin[j]))
+            return csq_fail(CSQ_EINVAL, "the score table's costs are for widths %s, not for "
+                            "layer '%s' pinned to %d bits", have, t->rows[j].layer, pin[j]);
+    return CSQ_OK;
 }
 
 /* "size<=4.50MiB bops<=60G" for the header. */
@@ -69,7 +115,7 @@ int csq_plan_solve(const struct csq_scoretab *t, const struct csq_plan_request *
 {
     struct csq_alloc_problem p;
     struct csq_alloc_result res;
-    double *cost = NULL, size_bits = 0;
+    double *cost = NULL, size_bits = 0, sign;
     int64_t *params = NULL, *macs = NULL, total = 0;
     int *pin = NULL, *tie = NULL, cand[16], ncand = 0, pfl = 0, i, j, rc = CSQ_OK;
     const char **names = NULL;
@@ -133,6 +179,8 @@ int csq_plan_solve(const struct csq_scoretab *t, const struct csq_plan_request *
             tie[i] = j;
         }
     }
+    if ((rc = check_widths(t, cand, ncand, pin)) != 0)
+        goto out;
     if (r->size_bytes > 0)
         size_bits = r->size_bytes * 8;
     if (r->avg_bits > 0 && (size_bits <= 0 || r->avg_bits * (double)total < size_bits))
@@ -177,14 +225,16 @@ int csq_plan_solve(const struct csq_scoretab *t, const struct csq_plan_request *
     out->model = t->model ? csq_mem_strdup(t->model) : NULL;
     out->sha256 = t->sha256 ? csq_mem_strdup(t->sha256) : NULL;
     out->budget = budget_text(r);
-    /* TF-IDF reports sum score x b, the negated cost (exactly: alloc.h) */
+    /* TF-IDF reports sum score x b, the negated cost (exactly: alloc.h);
+     * a cost table its minimized sum. */
+    sign = t->nwidths > 0 ? 1 : -1;
     if (r->relax)
         snprintf(solver, sizeof solver, "continuous LP rounded down (relaxed objective %.6g, "
-                 "rounded %.6g)", -res.relaxed_objective, -res.objective);
+                 "rounded %.6g)", sign * res.relaxed_objective, sign * res.objective);
     else
         snprintf(solver, sizeof solver, "%s, objective %.6g",
                  res.proven_optimal ? "proven optimal" : "time limit reached, best found",
-                 -res.objective);
+                 sign * res.objective);
     out->solver = csq_mem_strdup(solver);
 out:
     csq_alloc_result_release(&res);
@@ -197,4 +247,29 @@ out:
     if (rc != CSQ_OK)
         csq_bitcfg_release(out);
     return rc;
+}
+
+int csq_plan_widths(const struct csq_plan_request *r, int *widths, int *n)
+{
+    int cand[16], ncand = 0, pfl = 0, seen = 0, j, rc;
+
+    if ((rc = csq_alloc_preset(r->mode ? r->mode : "ptq", cand, &ncand, &pfl)) != 0)
+        return rc;
+    if (r->nwbits > 0) {
+        memcpy(cand, r->wbits, (size_t)r->nwbits * sizeof(int));
+        ncand = r->nwbits;
+    }
+    if (r->pin_first_last >= 0)
+        pfl = r->pin_first_last;
+    for (j = 0; j < ncand; j++)
+        seen |= 1 << cand[j];
+    if (pfl > 0)
+        seen |= 1 << pfl;
+    for (j = 0; j < r->npins; j++)
+        seen |= 1 << r->pin_bits[j];
+    *n = 0;
+    for (j = 1; j <= CSQ_ALLOC_MAXBITS; j++)
+        if (seen >> j & 1)
+            widths[(*n)++] = j;
+    return CSQ_OK;
 }

@@ -1,7 +1,8 @@
 /*
  * plan: from a score table and a user's budget request to a bit config.
  * Resolves layer names (pins, ties), presets (the mode) and the mean-bits
- * budget, builds the cost table (TF-IDF: -score x bits) and the integer
+ * budget, builds the cost table (the table's cost@B columns, or TF-IDF's
+ * -score x bits when it has none: mpq/crit.h) and the integer
  * program (alloc.h), solves it and fills a struct csq_bitcfg with the
  * per-layer widths, the budget text and the solver's verdict.
  *
@@ -35,8 +36,15 @@ struct csq_plan_request {
     const char *const *nodes;   /* [t->n] ONNX node per layer, or NULL */
 };
 
-/* Fill out from t under r.  out->model / sha256 come from the table. */
+/* Fill out from t under r.  out->model / sha256 come from the table.  A
+ * table with cost columns must have one for every candidate and pinned
+ * width (else CSQ_EINVAL naming both); the solver line then reports the
+ * minimized sum of costs, without them sum score x b. */
 int csq_plan_solve(const struct csq_scoretab *t, const struct csq_plan_request *r,
                    struct csq_bitcfg *out);
+
+/* The widths a cost table needs for r: the candidates (the mode's unless
+ * given) and every pinned width, ascending, into widths[16]. */
+int csq_plan_widths(const struct csq_plan_request *r, int *widths, int *n);
 
 #endif

@@ -7,7 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "mpq/alloc.h"
 #include "mpq/bitcfg.h"
+#include "mpq/crit.h"
 #include "mpq/cost.h"
 #include "mpq/plan.h"
 #include "mpq/feed.h"
@@ -184,6 +186,48 @@ static int fill_table(const struct csq_graph *g, const char *model, const char *
     return CSQ_OK;
 }
 
+/* The criterion's cost columns, next to the scores s. */
+static int add_costs(const struct csq_graph *g, const struct csq_source *src,
+                     const struct csq_score_request *r, const double *s,
+                     struct csq_scoretab *t)
+{
+    static const int ptq[] = {2, 3, 4};
+    struct csq_crit_request cr;
+    double *cost;
+    int w[16], nw = r->nwidths > 0 ? r->nwidths : 3, i, j, l, rc;
+
+    memcpy(w, r->nwidths > 0 ? r->widths : ptq, (size_t)nw * sizeof *w);
+    for (i = 1; i < nw; i++)        /* ascending columns */
+        for (j = i; j > 0 && w[j - 1] > w[j]; j--) {
+            int x = w[j];
+            w[j] = w[j - 1];
+            w[j - 1] = x;
+        }
+    memset(&cr, 0, sizeof cr);
+    cr.criterion = r->criterion;
+    cr.quantizer = r->quantizer;
+    cr.act_order = r->act_order;
+    cr.hessian_samples = r->hessian_samples;
+    cr.sqnr_images = r->sqnr_images;
+    cr.scores = s;
+    cr.progress = r->progress;
+    if (!(cost = csq_mem_array((size_t)g->nlayers * CSQ_ALLOC_MAXBITS, sizeof *cost)))
+        return CSQ_ENOMEM;
+    if ((rc = csq_crit_costs(g, src, &cr, w, nw, cost)) == 0) {
+        for (l = 0; l < g->nlayers; l++)
+            memcpy(t->rows[l].cost, cost + (size_t)l * CSQ_ALLOC_MAXBITS,
+                   sizeof t->rows[l].cost);
+        memcpy(t->widths, w, (size_t)nw * sizeof *w);
+        t->nwidths = nw;
+        t->criterion = csq_mem_strdup(csq_crit_name(r->criterion));
+        t->quantizer = csq_mem_strdup(csq_crit_quantizer_name(r->quantizer));
+        if (!t->criterion || !t->quantizer)
+            rc = CSQ_ENOMEM;
+    }
+    free(cost);
+    return rc;
+}
+
 int csq_score_model(const struct csq_graph *g, const char *model, const struct csq_source *src,
                     const struct csq_score_request *r, struct csq_scoretab *out)
 {
@@ -204,8 +248,10 @@ int csq_score_model(const struct csq_graph *g, const char *model, const struct c
         return CSQ_ENOMEM;
     if ((rc = csq_engine_new(g, &e)) == 0 &&
         (rc = csq_source_loader(src, 0, &ld)) == 0 &&
-        (rc = score_pass(g, e, ld, r, src->ds.nclass, s, &images)) == 0)
-        rc = fill_table(g, model, hex, r, src->ds.nclass, images, s, out);
+        (rc = score_pass(g, e, ld, r, src->ds.nclass, s, &images)) == 0 &&
+        (rc = fill_table(g, model, hex, r, src->ds.nclass, images, s, out)) == 0 &&
+        r->criterion != CSQ_CRIT_TFIDF)
+        rc = add_costs(g, src, r, s, out);
     if (rc != CSQ_OK)
         csq_scoretab_release(out);
     csq_loader_close(ld);
@@ -224,7 +270,15 @@ int csq_score_analyze(const struct csq_graph *g, const char *model,
     int l, rc;
 
     memset(cfg, 0, sizeof *cfg);
-    if ((rc = csq_score_model(g, model, src, sr, t)) != 0)
+    if (sr->criterion != CSQ_CRIT_TFIDF && sr->nwidths == 0) {
+        struct csq_score_request wr = *sr;
+        if ((rc = csq_plan_widths(r, wr.widths, &wr.nwidths)) != 0)
+            return rc;
+        rc = csq_score_model(g, model, src, &wr, t);
+    } else {
+        rc = csq_score_model(g, model, src, sr, t);
+    }
+    if (rc != 0)
         return rc;
     if (!(nodes = csq_mem_array((size_t)g->nlayers + 1, sizeof *nodes))) {
         csq_scoretab_release(t);

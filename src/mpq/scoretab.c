@@ -25,7 +25,12 @@ int csq_scoretab_write(const struct csq_scoretab *t, const char *path)
 
     if (csq_tsv_unsafe(t->model) || csq_tsv_unsafe(t->sha256) || csq_tsv_unsafe(t->docs))
         return csq_fail(CSQ_EINVAL, "scores: model name contains a tab or newline");
+    if (csq_tsv_unsafe(t->criterion) || csq_tsv_unsafe(t->quantizer) ||
+        (t->criterion && strchr(t->criterion, ' ')) || (t->quantizer && strchr(t->quantizer, ' ')))
+        return csq_fail(CSQ_EINVAL, "scores: criterion or quantizer name contains a space, tab "
+                        "or newline");
     for (i = 0; i < t->n; i++) {
+        int j;
         if (!t->rows[i].layer || !t->rows[i].layer[0] || csq_tsv_unsafe(t->rows[i].layer)
             || csq_tsv_unsafe(t->rows[i].op))
             return csq_fail(CSQ_EINVAL, "scores: layer %d: empty name or a tab or newline in it",
@@ -33,6 +38,10 @@ int csq_scoretab_write(const struct csq_scoretab *t, const char *path)
         if (!isfinite(t->rows[i].score))
             return csq_fail(CSQ_EINVAL, "scores: layer '%s': score is not finite",
                             t->rows[i].layer);
+        for (j = 0; j < t->nwidths; j++)
+            if (!isfinite(t->rows[i].cost[t->widths[j] - 1]))
+                return csq_fail(CSQ_EINVAL, "scores: layer '%s': cost@%d is not finite",
+                                t->rows[i].layer, t->widths[j]);
     }
     if ((rc = csq_out_open(&o, path)) != 0)
         return rc;
@@ -50,11 +59,21 @@ int csq_scoretab_write(const struct csq_scoretab *t, const char *path)
     if (t->docs)
         fprintf(o.fp, "# docs: %s\n", t->docs);
     fprintf(o.fp, "# coe: %s\n", csq_units_fmt_double(t->coe, d));
-    fprintf(o.fp, "%s\n", header);
+    if (t->criterion || t->quantizer)
+        fprintf(o.fp, "# criterion: %s quantizer: %s\n", t->criterion ? t->criterion : "-",
+                t->quantizer ? t->quantizer : "-");
+    fputs(header, o.fp);
+    for (i = 0; i < t->nwidths; i++)
+        fprintf(o.fp, "\tcost@%d", t->widths[i]);
+    putc('\n', o.fp);
     for (i = 0; i < t->n; i++) {
         const struct csq_scoretab_row *r = &t->rows[i];
-        fprintf(o.fp, "%s\t%s\t%lld\t%lld\t%s\n", r->layer, r->op ? r->op : "",
+        int j;
+        fprintf(o.fp, "%s\t%s\t%lld\t%lld\t%s", r->layer, r->op ? r->op : "",
                 (long long)r->params, (long long)r->macs, csq_units_fmt_double(r->score, d));
+        for (j = 0; j < t->nwidths; j++)
+            fprintf(o.fp, "\t%s", csq_units_fmt_double(r->cost[t->widths[j] - 1], d));
+        putc('\n', o.fp);
     }
     return csq_out_commit(&o);
 }
@@ -98,6 +117,15 @@ static int comment(struct csq_scoretab *t, char *line)
         t->classes = strtol(v, &e, 10);
         if (e == v || *e)
             t->classes = -1;
+    } else if (strncmp(line, "# criterion: ", 13) == 0) {
+        /* "NAME quantizer: NAME" */
+        char *q = strstr(line + 13, " quantizer: ");
+        if (q) {
+            *q = '\0';
+            if (set_str(&t->quantizer, q + 12) != 0)
+                return CSQ_ENOMEM;
+        }
+        return set_str(&t->criterion, line + 13);
     } else if (strncmp(line, "# coe: ", 7) == 0) {
         v = line + 7;
         t->coe = strtod(v, &e);
@@ -107,11 +135,44 @@ static int comment(struct csq_scoretab *t, char *line)
     return CSQ_OK;
 }
 
+/* The header line: the five columns, then "cost@B" columns of distinct
+ * widths 1..16, kept in column order.  1 when line is the header, 0 when
+ * it is not one, or a negative status after recording what is wrong with
+ * its cost columns. */
+static int parse_header(const char *path, int ln, char *line, struct csq_scoretab *t)
+{
+    size_t hl = sizeof header - 1;
+    char *f[CSQ_SCORETAB_MAXBITS + 1], *e;
+    int k, j, seen = 0;
+
+    if (strncmp(line, header, hl) != 0 || (line[hl] && line[hl] != '\t'))
+        return 0;
+    t->nwidths = 0;
+    if (!line[hl])
+        return 1;
+    if ((k = csq_tsv_split(line + hl + 1, f, CSQ_SCORETAB_MAXBITS + 1)) > CSQ_SCORETAB_MAXBITS)
+        return -csq_fail(CSQ_EFORMAT, "scores: '%s' line %d: more than %d cost columns", path,
+                         ln, CSQ_SCORETAB_MAXBITS);
+    for (j = 0; j < k; j++) {
+        long b;
+        if (strncmp(f[j], "cost@", 5) != 0 || (b = strtol(f[j] + 5, &e, 10), *e) ||
+            e == f[j] + 5 || b < 1 || b > CSQ_SCORETAB_MAXBITS)
+            return -csq_fail(CSQ_EFORMAT, "scores: '%s' line %d: column '%s' is not "
+                             "cost@BITS with BITS in 1..16", path, ln, f[j]);
+        if (seen >> b & 1)
+            return -csq_fail(CSQ_EFORMAT, "scores: '%s' line %d: column cost@%ld appears "
+                             "twice", path, ln, b);
+        seen |= 1 << b;
+        t->widths[t->nwidths++] = (int)b;
+    }
+    return 1;
+}
+
 /* The rows; lines[] gets each row's line number (for messages). */
 static int parse_rows(const char *path, char *text, struct csq_scoretab *t, int **lines)
 {
-    char *line, *cur = text, *f[5];
-    int ln = 0, have_header = 0, cap = 0, rc, k;
+    char *line, *cur = text, *f[5 + CSQ_SCORETAB_MAXBITS];
+    int ln = 0, have_header = 0, cap = 0, rc, k, ncol = 5, j;
     /* Totals stay under 9e15, so the allocator's sums of params or macs
      * times widths (at most 16 x 16) cannot overflow int64. */
     int64_t psum = 0, msum = 0;
@@ -125,9 +186,12 @@ static int parse_rows(const char *path, char *text, struct csq_scoretab *t, int 
         if (!*line)
             continue;
         if (!have_header) {
-            if (strcmp(line, header) == 0)
+            if ((rc = parse_header(path, ln, line, t)) < 0)
+                return -rc;
+            if (rc == 1) {
                 have_header = 1;
-            else if (line[0] != '#')
+                ncol = 5 + t->nwidths;
+            } else if (line[0] != '#')
                 return csq_fail(CSQ_EFORMAT, "scores: '%s' line %d: expected the header "
                                 "'#layer<TAB>op<TAB>params<TAB>macs<TAB>score'", path, ln);
             else if ((rc = comment(t, line)) != 0)
@@ -136,12 +200,13 @@ static int parse_rows(const char *path, char *text, struct csq_scoretab *t, int 
         }
         if (line[0] == '#')
             continue;
-        if ((k = csq_tsv_split(line, f, 5)) > 5)
-            return csq_fail(CSQ_EFORMAT, "scores: '%s' line %d: more than 5 columns", path,
-                            ln);
-        if (k < 5)
-            return csq_fail(CSQ_EFORMAT, "scores: '%s' line %d: expected 5 tab-separated "
-                            "columns, found %d", path, ln, k);
+        if ((k = csq_tsv_split(line, f, ncol)) > ncol)
+            return csq_fail(CSQ_EFORMAT, "scores: '%s' line %d: more than %d columns", path,
+                            ln, ncol);
+        if (k < ncol)
+            return csq_fail(CSQ_EFORMAT, "scores: '%s' line %d: expected %d tab-separated "
+                            "columns, found %d%s", path, ln, ncol, k,
+                            k >= 5 ? " (a cost@ cell is missing)" : "");
         if (!*f[0])
             return csq_fail(CSQ_EFORMAT, "scores: '%s' line %d: empty layer name", path, ln);
         if (csq_tsv_int(f[2], &p) != 0)
@@ -180,6 +245,15 @@ static int parse_rows(const char *path, char *text, struct csq_scoretab *t, int 
         r = &t->rows[t->n];
         memset(r, 0, sizeof *r);
         t->n++;
+        for (j = 0; j < CSQ_SCORETAB_MAXBITS; j++)
+            r->cost[j] = NAN;
+        for (j = 0; j < t->nwidths; j++) {
+            double c = strtod(f[5 + j], &e);
+            if (e == f[5 + j] || *e || !isfinite(c))
+                return csq_fail(CSQ_EFORMAT, "scores: '%s' line %d: cost@%d '%s' is not a "
+                                "finite number", path, ln, t->widths[j], f[5 + j]);
+            r->cost[t->widths[j] - 1] = c;
+        }
         r->params = p;
         r->macs = m;
         r->score = s;
@@ -192,6 +266,9 @@ static int parse_rows(const char *path, char *text, struct csq_scoretab *t, int 
     if (t->n == 0)
         return csq_fail(CSQ_EFORMAT, "scores: '%s' line %d: the table has no layers", path,
                         ln);
+    if (t->criterion && strcmp(t->criterion, "tfidf") != 0 && t->nwidths == 0)
+        return csq_fail(CSQ_EFORMAT, "scores: '%s': criterion %s but no cost@ columns", path,
+                        t->criterion);
     return CSQ_OK;
 }
 
@@ -251,6 +328,8 @@ void csq_scoretab_release(struct csq_scoretab *t)
     free(t->model);
     free(t->sha256);
     free(t->docs);
+    free(t->criterion);
+    free(t->quantizer);
     memset(t, 0, sizeof *t);
 }
 

@@ -509,14 +509,12 @@ static int replan(struct csq_engine *e, const struct csq_tensor *inputs)
     return CSQ_OK;
 }
 
-static int prepare(struct csq_engine *e, const struct csq_tensor *inputs)
+/* Pack the weights that changed (all, after a replan). */
+static void repack(struct csq_engine *e)
 {
     struct csq_kbuf kb;
-    int i, rc;
+    int i;
 
-    if (!(e->planned && e->nthreads == csq_ops_threads() && same_shapes(e, inputs)) &&
-        (rc = replan(e, inputs)) != 0)
-        return rc;
     for (i = 0; i < e->g->nnodes; i++) {
         struct step *s = &e->steps[i];
         struct csq_kargs a;
@@ -527,6 +525,16 @@ static int prepare(struct csq_engine *e, const struct csq_tensor *inputs)
         csq_ops_get(e->g->nodes[i].op)->pack(&a, s->packed);
         s->packed_ok = 1;
     }
+}
+
+static int prepare(struct csq_engine *e, const struct csq_tensor *inputs)
+{
+    int rc;
+
+    if (!(e->planned && e->nthreads == csq_ops_threads() && same_shapes(e, inputs)) &&
+        (rc = replan(e, inputs)) != 0)
+        return rc;
+    repack(e);
     return CSQ_OK;
 }
 
@@ -563,7 +571,8 @@ static int relu_apart(const struct csq_engine *e, const struct csq_kargs *ka)
     return csq_ops_get(e->relu_op)->run(&a);
 }
 
-int csq_engine_forward(struct csq_engine *e, const struct csq_tensor *inputs)
+/* Nodes [from, to) on the data in place (the values alive at from). */
+static int run_nodes(struct csq_engine *e, int from, int to)
 {
     const struct csq_graph *g = e->g;
     const unsigned at_input = 1u << CSQ_TAP_INPUT, at_pre = 1u << CSQ_TAP_PRE;
@@ -571,14 +580,7 @@ int csq_engine_forward(struct csq_engine *e, const struct csq_tensor *inputs)
     struct csq_kbuf kb;
     int i, j, h, rc;
 
-    if ((rc = prepare(e, inputs)) != 0)
-        return rc;
-    for (i = 0; i < g->ninputs; i++)
-        e->t[g->inputs[i]].data = inputs[i].data;
-    for (i = 0; i < g->ninputs; i++)
-        if (e->ntaps && (rc = run_taps(e, g->inputs[i], at_input)) != 0)
-            return rc;
-    for (i = 0; i < g->nnodes; i++) {
+    for (i = from; i < to; i++) {
         const struct csq_node *n = &g->nodes[i];
         const struct step *s = &e->steps[i];
         struct csq_kargs a;
@@ -623,6 +625,117 @@ int csq_engine_forward(struct csq_engine *e, const struct csq_tensor *inputs)
         }
     }
     return CSQ_OK;
+}
+
+int csq_engine_forward_to(struct csq_engine *e, const struct csq_tensor *inputs, int to)
+{
+    const struct csq_graph *g = e->g;
+    int i, rc;
+
+    if (to < 0 || to > g->nnodes)
+        return csq_fail(CSQ_EINVAL, "engine: node %d is not in 0..%d", to, g->nnodes);
+    if ((rc = prepare(e, inputs)) != 0)
+        return rc;
+    for (i = 0; i < g->ninputs; i++)
+        e->t[g->inputs[i]].data = inputs[i].data;
+    for (i = 0; i < g->ninputs; i++)
+        if (e->ntaps && (rc = run_taps(e, g->inputs[i], 1u << CSQ_TAP_INPUT)) != 0)
+            return rc;
+    return run_nodes(e, 0, to);
+}
+
+int csq_engine_forward(struct csq_engine *e, const struct csq_tensor *inputs)
+{
+    return csq_engine_forward_to(e, inputs, e->g->nnodes);
+}
+
+/* --- resuming part-way --- */
+
+/* Value v is alive just before node: computed (or fed) earlier and read by
+ * node or a later one, or a graph output already computed. */
+static int alive_at(const struct csq_engine *e, int v, int node)
+{
+    const struct csq_graph *g = e->g;
+    const struct csq_value *x = &g->vals[v];
+    int i, j;
+
+    if (x->kind == CSQ_VAL_INPUT)
+        ;
+    else if (!is_runtime(e, v) || x->producer >= node)
+        return 0;
+    for (i = 0; i < g->noutputs; i++)
+        if (g->outputs[i] == v)
+            return 1;
+    for (i = node; i < g->nnodes; i++) {
+        if (g->nodes[i].dead || !e->steps[i].run)
+            continue;
+        for (j = 0; j < g->nodes[i].nin; j++)
+            if (g->nodes[i].in[j] == v)
+                return 1;
+    }
+    return 0;
+}
+
+static size_t data_bytes(const struct csq_tensor *t)
+{
+    return (size_t)csq_tensor_numel(t) * csq_dtype_size(t->dtype);
+}
+
+int csq_engine_cut_bytes(const struct csq_engine *e, int node, size_t *bytes)
+{
+    int v;
+
+    *bytes = 0;
+    if (!e->planned || node < 0 || node > e->g->nnodes)
+        return csq_fail(CSQ_EINVAL, "engine: no forward to cut at node %d", node);
+    for (v = 0; v < e->g->nvals; v++)
+        if (alive_at(e, v, node))
+            *bytes += data_bytes(&e->t[v]);
+    return CSQ_OK;
+}
+
+int csq_engine_cut_save(const struct csq_engine *e, int node, void *buf)
+{
+    unsigned char *p = buf;
+    size_t n;
+    int v, rc;
+
+    if ((rc = csq_engine_cut_bytes(e, node, &n)) != 0)
+        return rc;
+    for (v = 0; v < e->g->nvals; v++)
+        if (alive_at(e, v, node)) {
+            n = data_bytes(&e->t[v]);
+            memcpy(p, e->t[v].data, n);
+            p += n;
+        }
+    return CSQ_OK;
+}
+
+int csq_engine_resume(struct csq_engine *e, int node, int to, void *buf)
+{
+    const struct csq_graph *g = e->g;
+    unsigned char *p = buf;
+    size_t n;
+    int v, rc;
+
+    if ((rc = csq_engine_cut_bytes(e, node, &n)) != 0)
+        return rc;
+    if (to < node || to > g->nnodes)
+        return csq_fail(CSQ_EINVAL, "engine: cannot run nodes %d..%d", node, to);
+    for (v = 0; v < g->nvals; v++)
+        if (alive_at(e, v, node)) {
+            n = data_bytes(&e->t[v]);
+            /* A fed input's caller buffer may be gone: read the copy. */
+            if (g->vals[v].kind == CSQ_VAL_INPUT)
+                e->t[v].data = p;
+            else
+                memcpy(e->t[v].data, p, n);
+            p += n;
+        }
+    if (e->nthreads != csq_ops_threads())
+        return csq_fail(CSQ_EINVAL, "engine: the thread count changed since the forward");
+    repack(e);  /* weights substituted since the last forward */
+    return run_nodes(e, node, to);
 }
 
 const struct csq_tensor *csq_engine_output(const struct csq_engine *e, int i)

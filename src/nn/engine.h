@@ -68,6 +68,26 @@ int csq_engine_set_weight(struct csq_engine *e, int value, const float *data);
  * mismatch or when the arena cannot be allocated. */
 int csq_engine_forward(struct csq_engine *e, const struct csq_tensor *inputs);
 
+/* The same, stopping before node to (0..nnodes; nnodes = a whole forward):
+ * the values alive there are the cut a resume starts from. */
+int csq_engine_forward_to(struct csq_engine *e, const struct csq_tensor *inputs, int to);
+
+/*
+ * Resuming a forward part-way, to rerun only what a change downstream of
+ * a node affects (one layer's weight substituted: AIMET-style per-layer
+ * sensitivity).  The cut at node is the data of every value alive just
+ * before it (computed or fed earlier, read by node or later, or an output
+ * already computed), in value order.  After a forward (or forward_to) has
+ * run past node, cut_save copies it into buf (cut_bytes long);
+ * csq_engine_resume copies it back and runs nodes [node, to) under the
+ * plan of the last forward (same batch shapes; substituted weights are
+ * repacked).  A fed input in the cut is read from buf itself, which must
+ * then stay alive until the next forward.
+ */
+int csq_engine_cut_bytes(const struct csq_engine *e, int node, size_t *bytes);
+int csq_engine_cut_save(const struct csq_engine *e, int node, void *buf);
+int csq_engine_resume(struct csq_engine *e, int node, int to, void *buf);
+
 const struct csq_tensor *csq_engine_output(const struct csq_engine *e, int i);
 
 #endif

@@ -4,7 +4,10 @@
  * engine running the same inputs in turn, and PyTorch's output for the
  * shipped input; taps give a fused layer's input, pre- and post-Relu
  * output (pre checked against a direct convolution written here); a
- * substituted weight changes only its engine and is undone by NULL.
+ * substituted weight changes only its engine and is undone by NULL;
+ * resuming from a cut (forward_to, cut_save, resume) with one layer's
+ * weight substituted gives byte for byte the full forward with that
+ * weight, walking the cuts layer by layer as the sqnr criterion does.
  */
 #include "config.h"
 
@@ -258,6 +261,72 @@ static void check_taps(const struct csq_graph *g, const struct csq_tensor *x, co
     csq_engine_free(e);
 }
 
+/* --- resuming from a cut --- */
+
+static void check_resume(const struct csq_graph *g, const struct csq_tensor *x, const char *what)
+{
+    struct csq_engine *full = NULL, *part = NULL;
+    unsigned char *cut[2] = {NULL, NULL};
+    size_t need = 0, one;
+    int l, cur = 0, pass = 1, rc = 0;
+    float *w = NULL;
+
+    if (csq_engine_new(g, &full) != 0 || csq_engine_new(g, &part) != 0) {
+        ok(0, "%s: engines", what);
+        goto out;
+    }
+    rc = csq_engine_forward(part, x);
+    for (l = 0; rc == 0 && l < g->nlayers; l++)
+        if ((rc = csq_engine_cut_bytes(part, g->layers[l].node, &one)) == 0 && one > need)
+            need = one;
+    cut[0] = malloc(need + 1);
+    cut[1] = malloc(need + 1);
+    if (rc == 0)
+        rc = csq_engine_forward_to(part, x, g->layers[0].node);
+    if (rc == 0)
+        rc = csq_engine_cut_save(part, g->layers[0].node, cut[0]);
+    for (l = 0; rc == 0 && l < g->nlayers; l++) {
+        const struct csq_tensor *wt = &g->vals[g->layers[l].weight].t;
+        int64_t n = csq_tensor_numel(wt), i, ny;
+        float *yf;
+        const struct csq_tensor *y;
+        int node = g->layers[l].node;
+
+        free(w);
+        w = malloc((size_t)n * sizeof *w);
+        for (i = 0; i < n; i++)
+            w[i] = ((const float *)wt->data)[i] * (i % 3 ? 0.5f : -1.0f);
+        csq_engine_set_weight(full, g->layers[l].weight, w);
+        yf = forward_copy(full, x, &ny);
+        csq_engine_set_weight(full, g->layers[l].weight, NULL);
+        csq_engine_set_weight(part, g->layers[l].weight, w);
+        rc = csq_engine_resume(part, node, g->nnodes, cut[cur]);
+        y = csq_engine_output(part, 0);
+        pass &= rc == 0 && yf && csq_tensor_numel(y) == ny && same(yf, y->data, ny);
+        free(yf);
+        csq_engine_set_weight(part, g->layers[l].weight, NULL);
+        if (rc == 0 && l + 1 < g->nlayers) {
+            int next = g->layers[l + 1].node;
+            if ((rc = csq_engine_resume(part, node, next, cut[cur])) == 0)
+                rc = csq_engine_cut_save(part, next, cut[!cur]);
+            cur = !cur;
+        }
+    }
+    ok(rc == 0 && pass, "%s: resuming at each layer with its weight changed equals the "
+       "full forward, byte for byte", what);
+    if (rc)
+        diag("%s", csq_errmsg());
+    csq_errclear();
+    ok(csq_engine_resume(part, 0, g->nnodes + 1, cut[0]) == CSQ_EINVAL, "%s: a stop past the "
+       "last node is refused", what);
+out:
+    free(w);
+    free(cut[0]);
+    free(cut[1]);
+    csq_engine_free(full);
+    csq_engine_free(part);
+}
+
 int main(void)
 {
     struct csq_graph *g = NULL;
@@ -309,6 +378,7 @@ int main(void)
     free(y);
 
     check_taps(g, &x3[0], ya[0]);
+    check_resume(g, &x3[0], "resnet_tiny");
     /* Engines borrow the graph: free them first. */
     csq_engine_free(a);
     csq_engine_free(b);
@@ -323,6 +393,7 @@ int main(void)
         is_int(csq_engine_new(g, &p), 0, "plain engine");
         y = forward_copy(p, &x3[0], &n3);
         check_taps(g, &x3[0], y);
+        check_resume(g, &x3[0], "vgg_tiny");
         free(y);
         csq_engine_free(p);
     }

@@ -1,7 +1,9 @@
 /* scores: a good table (with comments and CRLF), write -> read round trip,
- * and every malformed table refused with file and line in the message. */
+ * the same with cost@B columns and a criterion line, and every malformed
+ * table refused with file and line in the message. */
 #include "config.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -52,6 +54,49 @@ static void good(void)
     csq_scoretab_free(u);
 }
 
+#define CHDR "#layer\top\tparams\tmacs\tscore\tcost@2\tcost@4\tcost@3\n"
+
+static void costs(void)
+{
+    struct csq_scoretab *t = NULL, *u = NULL;
+    FILE *fp;
+    char buf[2048];
+    size_t n;
+
+    spit("# csmpq scores 1\n# criterion: noise quantizer: gptq\n" CHDR
+         "conv1\tConv\t432\t110592\t0.0132\t0.5\t0.03\t0.125\n"
+         "fc\tGemm\t640\t640\t0.25\t-1\t2e-3\t0\n");
+    ok(csq_scoretab_read(file, &t) == 0, "cost table reads: %s", csq_errmsg());
+    ok(t && t->nwidths == 3 && t->widths[0] == 2 && t->widths[1] == 4 && t->widths[2] == 3,
+       "widths in column order");
+    ok(t && t->rows[0].cost[1] == 0.5 && t->rows[0].cost[3] == 0.03 &&
+       t->rows[0].cost[2] == 0.125 && t->rows[1].cost[1] == -1 && t->rows[1].cost[3] == 2e-3
+       && t->rows[1].cost[2] == 0 && isnan(t->rows[0].cost[0]) && isnan(t->rows[1].cost[4]),
+       "cells by width, NAN elsewhere");
+    ok(t && t->criterion && strcmp(t->criterion, "noise") == 0 && t->quantizer &&
+       strcmp(t->quantizer, "gptq") == 0, "criterion line parsed");
+    if (t) {
+        t->rows[1].cost[2] = 1.0 / 3.0;
+        ok(csq_scoretab_write(t, file) == 0 && csq_scoretab_read(file, &u) == 0,
+           "cost table write and read");
+        ok(u && u->nwidths == 3 && u->rows[1].cost[2] == 1.0 / 3.0 && u->rows[0].cost[3] == 0.03
+           && strcmp(u->criterion, "noise") == 0, "cost round trip is exact");
+        fp = fopen(file, "rb");
+        n = fp ? fread(buf, 1, sizeof buf - 1, fp) : 0;
+        buf[n] = '\0';
+        if (fp)
+            fclose(fp);
+        ok(strstr(buf, "# criterion: noise quantizer: gptq\n" CHDR) != NULL,
+           "criterion line and cost header written");
+        t->rows[0].cost[4 - 1] = NAN;
+        csq_errclear();
+        ok(csq_scoretab_write(t, file) == CSQ_EINVAL && strstr(csq_errmsg(), "cost@4"),
+           "a NaN cost is not written: %s", csq_errmsg());
+    }
+    csq_scoretab_free(t);
+    csq_scoretab_free(u);
+}
+
 static void bad(void)
 {
     static const struct {
@@ -74,6 +119,18 @@ static void bad(void)
         {HDR "a\tConv\t1\t1\tinf\n", "line 2", "not finite"},
         {HDR "a\tConv\t1\t1\t0.5\textra\n", "line 2", "more than 5"},
         {HDR "\tConv\t1\t1\t0.5\n", "line 2", "empty layer"},
+        {CHDR "a\tConv\t1\t1\t0.5\t1\t2\n", "line 2", "a cost@ cell is missing"},
+        {CHDR "a\tConv\t1\t1\t0.5\t1\t2\t\n", "line 2", "cost@3 '' is not a finite"},
+        {CHDR "a\tConv\t1\t1\t0.5\tnan\t2\t3\n", "line 2", "cost@2 'nan' is not a finite"},
+        {CHDR "a\tConv\t1\t1\t0.5\t1\tNaN\t3\n", "line 2", "cost@4 'NaN'"},
+        {CHDR "a\tConv\t1\t1\t0.5\t1\t2\tinf\n", "line 2", "cost@3 'inf'"},
+        {CHDR "a\tConv\t1\t1\t0.5\t1\t2\t3\t4\n", "line 2", "more than 8"},
+        {HDR "a\tConv\t1\t1\t0.5\t1\n", "line 2", "more than 5"},
+        {"#layer\top\tparams\tmacs\tscore\tcost@2\tcost@2\n", "line 1", "cost@2 appears twice"},
+        {"#layer\top\tparams\tmacs\tscore\tcost@17\n", "line 1", "'cost@17'"},
+        {"#layer\top\tparams\tmacs\tscore\tbits\n", "line 1", "'bits' is not cost@"},
+        {"#layer\top\tparams\tmacs\tscore\tcost@x\n", "line 1", "'cost@x'"},
+        {"# criterion: sqnr quantizer: rtn\n" HDR "a\tConv\t1\t1\t0.5\n", "", "criterion sqnr but no cost@"},
     };
     size_t i;
 
@@ -100,6 +157,7 @@ int main(void)
         return 1;
     snprintf(file, sizeof file, "%s/scores.tsv", dir);
     good();
+    costs();
     bad();
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
     if (system(cmd) != 0)
