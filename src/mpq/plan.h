@@ -12,6 +12,8 @@
 #ifndef CSQ_PLAN_H
 #define CSQ_PLAN_H
 
+#include <stdint.h>
+
 #include "mpq/bitcfg.h"
 #include "mpq/scoretab.h"
 
@@ -38,5 +40,20 @@ struct csq_plan_request {
 /* Fill out from t under r.  out->model / sha256 come from the table. */
 int csq_plan_solve(const struct csq_scoretab *t, const struct csq_plan_request *r,
                    struct csq_bitcfg *out);
+
+/* What the solver said beside the config, for callers that tabulate
+ * many solves (sweep). */
+struct csq_plan_outcome {
+    double objective;           /* as the config's solver line reports it */
+    int proven_optimal;         /* 0 with --relax or after the time limit */
+    int64_t size_bits, bops;    /* achieved */
+    double mean_wbits;
+    int64_t min_size_bits;      /* on CSQ_EINFEASIBLE: the smallest size and */
+    int64_t min_bops;           /* BOPs the candidates, pins and ties allow */
+};
+
+/* csq_plan_solve that also fills *o (also on CSQ_EINFEASIBLE). */
+int csq_plan_solve_outcome(const struct csq_scoretab *t, const struct csq_plan_request *r,
+                           struct csq_bitcfg *out, struct csq_plan_outcome *o);
 
 #endif
