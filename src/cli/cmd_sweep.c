@@ -120,7 +120,7 @@ static void warn_rows(const struct csq_sweep_result *res)
         const struct csq_sweep_row *w = &res->rows[i];
         if (w->feasible)
             continue;
-        fprintf(stderr, "csmpq: sweep: %s: no bit assignment fits; the smallest the "
+        fprintf(stderr, "csmpq: sweep: warning: %s: no bit assignment fits; the smallest the "
                 "candidate widths, pins and ties allow is size %s, bops %s\n",
                 csq_sweep_budget_text(&w->budget, b, sizeof b),
                 csq_units_fmt_bytes((double)((w->o.min_size_bits + 7) / 8), s, sizeof s),
