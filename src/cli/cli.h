@@ -68,6 +68,9 @@ int cli_global_option(const char *cmd, const char *name, const char *value);
 int cli_parse_int(const char *cmd, const char *opt, const char *s,
                   long min, long max, long *out);
 
+/* "rtn" or "gptq" into *q (CSQ_WERR_*); -1 after a usage error. */
+int cli_parse_quantizer(const char *cmd, const char *s, int *q);
+
 int cmd_info(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_eval(int argc, char **argv);

@@ -169,13 +169,8 @@ int cmd_eval(int argc, char **argv)
                 return EXIT_USAGE;
             break;
         case OPT_QUANTIZER:
-            if (strcmp(p.optarg, "rtn") == 0)
-                quantizer = CSQ_WERR_RTN;
-            else if (strcmp(p.optarg, "gptq") == 0)
-                quantizer = CSQ_WERR_GPTQ;
-            else
-                return cli_usage_error("eval", "--quantizer takes rtn or gptq, not '%s'",
-                                       p.optarg);
+            if (cli_parse_quantizer("eval", p.optarg, &quantizer) != 0)
+                return EXIT_USAGE;
             break;
         case OPT_ACT_ORDER: act_order = 1; break;
         case OPT_HSAMPLES:
@@ -203,9 +198,7 @@ int cmd_eval(int argc, char **argv)
         return EXIT_ERROR;
     csq_ops_set_threads((int)in.threads);
     /* The calibration images are read as the evaluated ones are. */
-    cin.o.prep = in.o.prep;
-    cin.o.loader = in.o.loader;
-    cin.o.loader.warn_ctx = &cin;
+    cli_input_like(&cin, &in);
     memset(&r, 0, sizeof r);
     r.model = model;
     r.cfg_path = bitcfg;

@@ -176,13 +176,8 @@ int cmd_sweep(int argc, char **argv)
                                      "criterion (tfidf)", p.optarg);
             break;
         case OPT_QUANTIZER:
-            if (strcmp(p.optarg, "rtn") == 0)
-                quantizer = CSQ_WERR_RTN;
-            else if (strcmp(p.optarg, "gptq") == 0)
-                quantizer = CSQ_WERR_GPTQ;
-            else
-                rc = cli_usage_error("sweep", "--quantizer takes rtn or gptq, not '%s'",
-                                     p.optarg);
+            if (cli_parse_quantizer("sweep", p.optarg, &quantizer) != 0)
+                rc = EXIT_USAGE;
             break;
         case OPT_HSAMPLES:
             if (cli_parse_int("sweep", "--hessian-samples", p.optarg, 1, 1L << 30, &hsamples))
@@ -219,9 +214,7 @@ int cmd_sweep(int argc, char **argv)
     }
     csq_ops_set_threads((int)in.threads);
     /* The evaluated images are read as the scored ones are. */
-    ein.o.prep = in.o.prep;
-    ein.o.loader = in.o.loader;
-    ein.o.loader.warn_ctx = &ein;
+    cli_input_like(&ein, &in);
     memset(&r, 0, sizeof r);
     r.model = model;
     r.score.docs = so.docs;

@@ -17,6 +17,7 @@
 #include "util/err.h"
 #include "util/file.h"
 #include "util/limits.h"
+#include "mpq/werr.h"
 
 void cli_opt_init(struct cli_parser *p, const char *cmd, const char *usage,
                   const struct cli_opt *opts, int argc, char **argv)
@@ -229,6 +230,19 @@ int cli_parse_int(const char *cmd, const char *opt, const char *s,
         return -1;
     }
     *out = v;
+    return 0;
+}
+
+int cli_parse_quantizer(const char *cmd, const char *s, int *q)
+{
+    if (strcmp(s, "rtn") == 0)
+        *q = CSQ_WERR_RTN;
+    else if (strcmp(s, "gptq") == 0)
+        *q = CSQ_WERR_GPTQ;
+    else {
+        cli_usage_error(cmd, "--quantizer takes rtn or gptq, not '%s'", s);
+        return -1;
+    }
     return 0;
 }
 
