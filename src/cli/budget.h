@@ -22,6 +22,12 @@ enum {
     { OPT_SIZE, "size", 1, "SIZE", "weight size budget: bytes, or KB MB GB / KiB MiB GiB" }, \
     { OPT_BOPS, "bops", 1, "N", "bit-operations budget per image (suffixes K M G T)" }, \
     { OPT_AVG_BITS, "avg-bits", 1, "B", "size budget of B bits per weight on average" }, \
+    CLI_ALLOC_OPTIONS, \
+    { OPT_FORMAT, "format", 1, "tsv|json|list", "bit config format (default tsv)" }, \
+    { OPT_OUT, "output", 1, "FILE", "write the bit config to FILE (default stdout)" }
+
+/* The program's options besides the budgets (sweep takes budget lists). */
+#define CLI_ALLOC_OPTIONS \
     { OPT_MODE, "mode", 1, "ptq|qat", "ptq: widths 2,3,4 (default); qat: 4..8, first and last pinned to 8" }, \
     { OPT_WBITS, "wbits", 1, "LIST", "candidate weight widths, e.g. 2,3,4" }, \
     { OPT_ABITS, "abits", 1, "N", "activation width for BOPs (default 8)" }, \
@@ -29,9 +35,7 @@ enum {
     { OPT_PIN_FL, "pin-first-last", 1, "BITS", "fix the first and last layer (0: none)" }, \
     { OPT_TIE, "tie", 1, "A,B[,C..]", "layers that must share one width (repeatable)" }, \
     { OPT_TIME_LIMIT, "time-limit", 1, "S", "stop the exact search after S seconds (default 30)" }, \
-    { OPT_RELAX, "relax", 0, NULL, "solve the paper's continuous LP and round down" }, \
-    { OPT_FORMAT, "format", 1, "tsv|json|list", "bit config format (default tsv)" }, \
-    { OPT_OUT, "output", 1, "FILE", "write the bit config to FILE (default stdout)" }
+    { OPT_RELAX, "relax", 0, NULL, "solve the paper's continuous LP and round down" }
 
 #define CLI_SCORE_OPTIONS \
     { OPT_DOCS, "docs", 1, "classes|samples", "TF-IDF documents: class means (default) or images" }, \

@@ -78,6 +78,7 @@ int cmd_score(int argc, char **argv);
 int cmd_allocate(int argc, char **argv);
 int cmd_analyze(int argc, char **argv);
 int cmd_export(int argc, char **argv);
+int cmd_sweep(int argc, char **argv);
 /* Refuse an output path before the work (csq_out_check): 0 or EXIT_ERROR
  * after printing why; NULL is fine. */
 int cli_check_output(const char *cmd, const char *path);

@@ -198,9 +198,7 @@ int cmd_eval(int argc, char **argv)
         return EXIT_ERROR;
     csq_ops_set_threads((int)in.threads);
     /* The calibration images are read as the evaluated ones are. */
-    cin.o.prep = in.o.prep;
-    cin.o.loader = in.o.loader;
-    cin.o.loader.warn_ctx = &cin;
+    cli_input_like(&cin, &in);
     memset(&r, 0, sizeof r);
     r.model = model;
     r.cfg_path = bitcfg;

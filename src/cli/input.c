@@ -121,6 +121,13 @@ int cli_input_open(struct cli_input *in, const struct csq_graph *g, int need_lab
     return rc;
 }
 
+void cli_input_like(struct cli_input *second, const struct cli_input *in)
+{
+    second->o.prep = in->o.prep;
+    second->o.loader = in->o.loader;
+    second->o.loader.warn_ctx = second;
+}
+
 void cli_input_skipped(const struct cli_input *in, size_t skipped)
 {
     if (in->o.loader.skip_bad && skipped)

@@ -52,6 +52,9 @@ int cli_input_rest(struct cli_input *in, int id, const char *arg);
 int cli_input_check(const struct cli_input *in, const char *model);
 /* Open the source for g (need_labels: classes required); a library status. */
 int cli_input_open(struct cli_input *in, const struct csq_graph *g, int need_labels);
+/* A second image source read as in is: same preprocessing and loader
+ * settings, its own warnings. */
+void cli_input_like(struct cli_input *second, const struct cli_input *in);
 /* Say how many images a pass skipped (--skip-bad), if any. */
 void cli_input_skipped(const struct cli_input *in, size_t skipped);
 void cli_input_release(struct cli_input *in);

@@ -26,6 +26,7 @@ static const struct command commands[] = {
     { "score", cmd_score, "TF-IDF class separability of every layer, as a score table" },
     { "allocate", cmd_allocate, "bit-widths per layer from a score table under a budget" },
     { "analyze", cmd_analyze, "score and allocate in one run (the main job)" },
+    { "sweep", cmd_sweep, "allocate for a list or range of budgets, eval and plot each" },
     { "eval", cmd_eval, "top-1 / top-5 accuracy of the model on labeled images" },
     { "export", cmd_export, "the quantized model eval simulates, as an ONNX QDQ model" },
 };

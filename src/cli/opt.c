@@ -18,6 +18,7 @@
 #include "util/err.h"
 #include "util/file.h"
 #include "util/limits.h"
+#include "mpq/werr.h"
 
 void cli_opt_init(struct cli_parser *p, const char *cmd, const char *usage,
                   const struct cli_opt *opts, int argc, char **argv)
@@ -233,18 +234,20 @@ int cli_parse_int(const char *cmd, const char *opt, const char *s,
     return 0;
 }
 
-int cli_check_output(const char *cmd, const char *path)
-{
-    return path && csq_out_check(path) != CSQ_OK ? cli_fail(cmd, CSQ_EIO) : 0;
-}
-
 int cli_parse_quantizer(const char *cmd, const char *s, int *q)
 {
     if (strcmp(s, "rtn") == 0)
         *q = CSQ_WERR_RTN;
     else if (strcmp(s, "gptq") == 0)
         *q = CSQ_WERR_GPTQ;
-    else
-        return cli_usage_error(cmd, "--quantizer takes rtn or gptq, not '%s'", s);
+    else {
+        cli_usage_error(cmd, "--quantizer takes rtn or gptq, not '%s'", s);
+        return -1;
+    }
     return 0;
+}
+
+int cli_check_output(const char *cmd, const char *path)
+{
+    return path && csq_out_check(path) != CSQ_OK ? cli_fail(cmd, CSQ_EIO) : 0;
 }

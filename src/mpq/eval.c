@@ -109,36 +109,43 @@ static int after_batch(void *user, const struct csq_batch *b, const struct csq_t
     return CSQ_OK;
 }
 
-/* One accuracy pass over data; secs gets its wall time. */
-static int accuracy_pass(struct csq_engine *e, const struct csq_source *data,
-                         const struct csq_progress *pr, const char *what, struct pass *s,
-                         size_t *images, double *secs)
+int csq_eval_pass(struct csq_engine *e, const struct csq_source *data,
+                  const struct csq_progress *pr, const char *what, struct csq_eval_topk *acc,
+                  int *pred, size_t *images, double *secs)
 {
     struct csq_loader *ld = NULL;
     struct csq_feed f;
+    struct pass s;
     struct timespec t0, t1;
     size_t i;
     int rc;
 
     for (i = 0; i < data->ds.n; i++)
-        s->pred[i] = -1;
-    memset(s->acc, 0, sizeof *s->acc);
-    if ((rc = csq_source_loader(data, 0, &ld)) != 0)
+        pred[i] = -1;
+    memset(acc, 0, sizeof *acc);
+    s.acc = acc;
+    s.pred = pred;
+    if (!(s.scratch = csq_mem_array((size_t)data->lo.batch, sizeof(int))))
+        return CSQ_ENOMEM;
+    if ((rc = csq_source_loader(data, 0, &ld)) != 0) {
+        free(s.scratch);
         return rc;
+    }
     memset(&f, 0, sizeof f);
     f.engine = e;
     f.loader = ld;
     f.after = after_batch;
-    f.user = s;
+    f.user = &s;
     f.progress = pr;
     f.what = what;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     rc = csq_feed_run(&f);
     clock_gettime(CLOCK_MONOTONIC, &t1);
     csq_loader_close(ld);
+    free(s.scratch);
     *secs = (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec);
     *images = f.images;
-    if (rc == CSQ_OK && s->acc->images == 0)
+    if (rc == CSQ_OK && acc->images == 0)
         rc = csq_fail(CSQ_EINVAL, "no labeled image could be evaluated");
     return rc;
 }
@@ -244,19 +251,16 @@ int csq_eval_run(const struct csq_graph *g, const struct csq_source *data,
 {
     struct csq_engine *e = NULL;
     struct csq_eval_quant m;
-    struct pass s;
     size_t qimages;
     double secs, qsecs;
     int l, rc;
 
     memset(res, 0, sizeof *res);
-    memset(&s, 0, sizeof s);
     memset(&m, 0, sizeof m);
     res->quantized = r->cfg || r->wbits_all > 0;
     res->nlayers = g->nlayers;
-    res->pred = csq_mem_array(data->ds.n, sizeof(int));
-    s.scratch = csq_mem_array((size_t)data->lo.batch, sizeof(int));
-    if (!res->pred || !s.scratch) {
+    res->pred = csq_mem_array(data->ds.n + 1, sizeof(int));
+    if (!res->pred) {
         rc = CSQ_ENOMEM;
         goto out;
     }
@@ -272,9 +276,8 @@ int csq_eval_run(const struct csq_graph *g, const struct csq_source *data,
         if (rc != CSQ_OK)
             goto out;
     }
-    s.acc = &res->fp32;
-    s.pred = res->pred;
-    if ((rc = accuracy_pass(e, data, &r->progress, "eval fp32", &s, &res->images, &secs)) != 0)
+    if ((rc = csq_eval_pass(e, data, &r->progress, "eval fp32", &res->fp32, res->pred,
+                            &res->images, &secs)) != 0)
         goto out;
     res->images_per_s = secs > 0 ? (double)res->images / secs : 0;
     if (!res->quantized)
@@ -282,8 +285,8 @@ int csq_eval_run(const struct csq_graph *g, const struct csq_source *data,
     /* The quantized predictions replace the float ones. */
     if ((rc = csq_qsim_attach(m.q, e)) != 0)
         goto out;
-    s.acc = &res->quant;
-    rc = accuracy_pass(e, data, &r->progress, "eval quantized", &s, &qimages, &qsecs);
+    rc = csq_eval_pass(e, data, &r->progress, "eval quantized", &res->quant, res->pred,
+                       &qimages, &qsecs);
     csq_qsim_detach(m.q, e);
     if (rc != CSQ_OK)
         goto out;
@@ -309,7 +312,6 @@ int csq_eval_run(const struct csq_graph *g, const struct csq_source *data,
         }
     }
 out:
-    free(s.scratch);
     csq_eval_quant_release(&m);
     csq_engine_free(e);
     if (rc != CSQ_OK)

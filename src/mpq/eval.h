@@ -96,6 +96,14 @@ int csq_eval_quantize(const struct csq_graph *g, struct csq_engine *e,
                       struct csq_eval_quant *m);
 void csq_eval_quant_release(struct csq_eval_quant *m);
 
+/* One accuracy pass of e as it is set up (a simulator attached or not)
+ * over data: top-1 / top-5 into *acc, each image's argmax into pred[ds.n]
+ * (-1: skipped), the images through the pass and its wall time. */
+struct csq_engine;
+int csq_eval_pass(struct csq_engine *e, const struct csq_source *data,
+                  const struct csq_progress *pr, const char *what, struct csq_eval_topk *acc,
+                  int *pred, size_t *images, double *secs);
+
 int csq_eval_run(const struct csq_graph *g, const struct csq_source *data,
                  const struct csq_eval_request *r, struct csq_eval_result *res);
 void csq_eval_result_release(struct csq_eval_result *res);

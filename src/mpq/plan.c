@@ -113,6 +113,14 @@ static char *budget_text(const struct csq_plan_request *r)
 int csq_plan_solve(const struct csq_scoretab *t, const struct csq_plan_request *r,
                    struct csq_bitcfg *out)
 {
+    struct csq_plan_outcome o;
+
+    return csq_plan_solve_outcome(t, r, out, &o);
+}
+
+int csq_plan_solve_outcome(const struct csq_scoretab *t, const struct csq_plan_request *r,
+                           struct csq_bitcfg *out, struct csq_plan_outcome *o)
+{
     struct csq_alloc_problem p;
     struct csq_alloc_result res;
     double *cost = NULL, size_bits = 0, sign;
@@ -122,6 +130,7 @@ int csq_plan_solve(const struct csq_scoretab *t, const struct csq_plan_request *
     char solver[128];
 
     memset(out, 0, sizeof *out);
+    memset(o, 0, sizeof *o);
     memset(&res, 0, sizeof res);
     if (t->n == 0)
         return csq_fail(CSQ_EINVAL, "the score table has no layers");
@@ -200,8 +209,15 @@ int csq_plan_solve(const struct csq_scoretab *t, const struct csq_plan_request *
     p.tie_group = tie;
     p.time_limit = r->time_limit;
     p.relax = r->relax;
-    if ((rc = csq_alloc_solve(&p, &res)) != 0)
+    rc = csq_alloc_solve(&p, &res);
+    o->min_size_bits = res.min_size_bits;
+    o->min_bops = res.min_bops;
+    if (rc != 0)
         goto out;
+    o->size_bits = res.size_bits;
+    o->bops = res.bops;
+    o->mean_wbits = res.mean_wbits;
+    o->proven_optimal = res.proven_optimal;
     out->nlayers = t->n;
     out->layers = csq_mem_zarray((size_t)t->n, sizeof *out->layers);
     if (!out->layers) {
@@ -228,6 +244,8 @@ int csq_plan_solve(const struct csq_scoretab *t, const struct csq_plan_request *
     /* TF-IDF reports sum score x b, the negated cost (exactly: alloc.h);
      * a cost table its minimized sum. */
     sign = t->nwidths > 0 ? 1 : -1;
+    /* the achieved config's objective (relax: the rounded one) */
+    o->objective = sign * res.objective;
     if (r->relax)
         snprintf(solver, sizeof solver, "continuous LP rounded down (relaxed objective %.6g, "
                  "rounded %.6g)", sign * res.relaxed_objective, sign * res.objective);

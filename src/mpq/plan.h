@@ -13,6 +13,8 @@
 #ifndef CSQ_PLAN_H
 #define CSQ_PLAN_H
 
+#include <stdint.h>
+
 #include "mpq/bitcfg.h"
 #include "mpq/scoretab.h"
 
@@ -46,5 +48,20 @@ int csq_plan_solve(const struct csq_scoretab *t, const struct csq_plan_request *
 /* The widths a cost table needs for r: the candidates (the mode's unless
  * given) and every pinned width, ascending, into widths[16]. */
 int csq_plan_widths(const struct csq_plan_request *r, int *widths, int *n);
+
+/* What the solver said beside the config, for callers that tabulate
+ * many solves (sweep). */
+struct csq_plan_outcome {
+    double objective;           /* as the config's solver line reports it */
+    int proven_optimal;         /* 0 with --relax or after the time limit */
+    int64_t size_bits, bops;    /* achieved */
+    double mean_wbits;
+    int64_t min_size_bits;      /* on CSQ_EINFEASIBLE: the smallest size and */
+    int64_t min_bops;           /* BOPs the candidates, pins and ties allow */
+};
+
+/* csq_plan_solve that also fills *o (also on CSQ_EINFEASIBLE). */
+int csq_plan_solve_outcome(const struct csq_scoretab *t, const struct csq_plan_request *r,
+                           struct csq_bitcfg *out, struct csq_plan_outcome *o);
 
 #endif

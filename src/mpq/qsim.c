@@ -14,7 +14,8 @@
 
 struct qlayer {
     int wbits, abits;
-    float *wq;                  /* quantized weight copy, NULL when float */
+    float *wq;                  /* quantized weight copy, NULL when float or borrowed */
+    const float *wuse;          /* the quantized weight the engine gets: wq or borrowed */
     double sqnr;
     double werr;                /* E_l(b), NAN without statistics */
     int have_gptq;
@@ -87,6 +88,18 @@ static int quantize_weight(const struct csq_graph *g, int l, struct qlayer *ql,
     return CSQ_OK;
 }
 
+int csq_qsim_quantize_weight(const struct csq_graph *g, int l, int bits,
+                             const struct csq_qsim_wopts *o, float *wq)
+{
+    struct qlayer ql;
+
+    memset(&ql, 0, sizeof ql);
+    ql.wbits = bits;
+    ql.wq = wq;
+    ql.werr = NAN;
+    return quantize_weight(g, l, &ql, o);
+}
+
 int csq_qsim_new(const struct csq_graph *g, const int *wbits, const int *abits,
                  struct csq_qsim **out)
 {
@@ -123,7 +136,10 @@ int csq_qsim_new_opts(const struct csq_graph *g, const int *wbits, const int *ab
         for (i = 0; i < n->nin; i++)
             if (n->in[i] == ly->input)
                 ql->input_index = i;
-        if (ql->wbits > 0) {
+        if (ql->wbits > 0 && o && o->weights && o->weights[l]) {
+            ql->wuse = o->weights[l];
+            ql->sqnr = sqnr_db(w->data, ql->wuse, numel);
+        } else if (ql->wbits > 0) {
             ql->wq = csq_mem_array((size_t)numel, sizeof(float));
             if (!ql->wq) {
                 rc = CSQ_ENOMEM;
@@ -131,6 +147,7 @@ int csq_qsim_new_opts(const struct csq_graph *g, const int *wbits, const int *ab
             }
             if ((rc = quantize_weight(g, l, ql, o)) != 0)
                 csq_err_context("layer '%s'", ly->name);
+            ql->wuse = ql->wq;
         }
         if (rc == CSQ_OK && ql->abits > 0 && !(ql->cal = csq_actcal_new(ql->abits)))
             rc = csq_fail(CSQ_EINVAL, "layer '%s': cannot quantize activations to %d bits",
@@ -175,8 +192,8 @@ static void swap_weights(struct csq_qsim *q, struct csq_engine *e, int in)
     int l;
 
     for (l = 0; l < q->g->nlayers; l++)
-        if (q->l[l].wq)
-            csq_engine_set_weight(e, q->g->layers[l].weight, in ? q->l[l].wq : NULL);
+        if (q->l[l].wuse)
+            csq_engine_set_weight(e, q->g->layers[l].weight, in ? q->l[l].wuse : NULL);
 }
 
 static int observe_tap(void *user, int layer, const struct csq_tensor *t)
@@ -231,6 +248,24 @@ int csq_qsim_calibrate(struct csq_qsim *q, struct csq_engine *e, struct csq_load
             q->l[l].have_aq = 1;
     }
     return rc;
+}
+
+int csq_qsim_copy_ranges(struct csq_qsim *dst, const struct csq_qsim *src)
+{
+    int l;
+
+    for (l = 0; l < dst->g->nlayers; l++) {
+        struct qlayer *d = &dst->l[l];
+        const struct qlayer *s = &src->l[l];
+        if (d->abits <= 0)
+            continue;
+        if (!s->have_aq || s->abits != d->abits)
+            return csq_fail(CSQ_EINVAL, "layer '%s': no calibrated %d-bit input range to "
+                            "reuse", dst->g->layers[l].name, d->abits);
+        d->aq = s->aq;
+        d->have_aq = 1;
+    }
+    return CSQ_OK;
 }
 
 static int apply_hook(void *user, int node, int input, struct csq_tensor *t)

@@ -41,6 +41,10 @@ struct csq_qsim_wopts {
      * needed by gptq for every quantized layer; with them, either quantizer
      * also reports each layer's output error E_l(b) (csq_qsim_werr). */
     const struct csq_stats *stats;
+    /* [nlayers] weights already quantized at wbits[l] (borrowed; they must
+     * outlive the simulator), NULL entries quantized here; or NULL.  Sweep
+     * quantizes each (layer, width) once and simulates many configs. */
+    const float *const *weights;
 };
 
 /* wbits[l], abits[l] per layer of g (0 = keep float); rtn weights. */
@@ -50,6 +54,14 @@ int csq_qsim_new(const struct csq_graph *g, const int *wbits, const int *abits,
  * lacks a quantized layer's statistics. */
 int csq_qsim_new_opts(const struct csq_graph *g, const int *wbits, const int *abits,
                       const struct csq_qsim_wopts *o, struct csq_qsim **out);
+/* Layer l's weight quantized to bits as csq_qsim_new_opts would do it,
+ * into wq (as many floats as the weight has). */
+int csq_qsim_quantize_weight(const struct csq_graph *g, int l, int bits,
+                             const struct csq_qsim_wopts *o, float *wq);
+/* Take src's calibrated activation quantizers for dst's quantized inputs
+ * (same graph; CSQ_EINVAL when src lacks one at the same width), so
+ * dst needs no calibration pass of its own. */
+int csq_qsim_copy_ranges(struct csq_qsim *dst, const struct csq_qsim *src);
 /* Layer l's E_l(b) at its width (mpq/werr.h), or NAN when float or no
  * statistics were given. */
 double csq_qsim_werr(const struct csq_qsim *q, int l);
