@@ -194,10 +194,7 @@ static int weight_levels(struct xstate *S, int l, struct xlayer *x)
             int64_t k = o * lay.ch_stride + i * lay.el_stride;
             float v = wq[k];
             float q = s > 0 ? rintf(v / s) : 0.0f;
-            /* TODO(exact): while the simulation rounds level x scale in
-             * double, its value may be one float rounding off the
-             * product DequantizeLinear computes */
-            if (!(fabsf(q) <= (float)qmax) || fabsf(q * s - v) > 1e-6f * fabsf(v))
+            if (!(fabsf(q) <= (float)qmax) || q * s != v)
                 return csq_fail(CSQ_EINVAL, "layer '%s': weight %lld of channel %lld "
                                 "(%.9g) is not a %d-bit level times the channel's scale "
                                 "%.9g", ly->name, (long long)i, (long long)o, (double)v, b,

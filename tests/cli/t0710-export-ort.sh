@@ -3,8 +3,10 @@
 # shipped models, for W8A8 and analyze's 3-bit and 2.5-bit configs
 # (tests/fixtures/export, written by csmpq analyze --avg-bits), with rtn
 # and gptq, and with --int4:
-#   - csmpq run of the exported model predicts exactly what eval's
-#     simulation predicts, on every image of data/fmnist/val;
+#   - csmpq run of the exported model gives the simulation's logits bit
+#     for bit (tests/tools/sim-logits: the same batch, the same kernels)
+#     and predicts what eval --predictions does, on every image of
+#     data/fmnist/val;
 #   - ONNX Runtime's predictions on it equal the simulation's on >= 99.5%
 #     of the images and its top-1 is within 0.2 points, with all graph
 #     optimizations (what users get: ORT then fuses DQ -> Conv -> Q into
@@ -71,9 +73,15 @@ for model in resnet mobilenet; do
             "$CSMPQ" -q eval -m "$M" -b "$B" --calib "$D/fmnist/calib" --quantizer $q \
                 "$D/fmnist/val" --predictions "$TMP/pred.tsv" >/dev/null 2>"$TMP/err"
             ok $? "$name: eval --predictions exits 0"
+            "$top_builddir/tests/tools/sim-logits" "$M" "$B" "$D/fmnist/calib" $q \
+                "$TMP/val.npy" "$TMP/sim.npy" 2>"$TMP/err"
+            ok $? "$name: the simulation's logits"
+            diag "$TMP/err"
         fi
         "$CSMPQ" run -m "$TMP/x.onnx" --input "$TMP/val.npy" --output "$TMP/run.npy" 2>"$TMP/err"
         ok $? "$name: csmpq run takes the exported model"
+        cmp -s "$TMP/run.npy" "$TMP/sim.npy"
+        ok $? "$name: csmpq run of the exported model gives the simulation's logits bit for bit"
         for opt in all disabled; do
             tol=$TOL_ALL
             [ $opt = disabled ] && tol=$TOL_NONE
