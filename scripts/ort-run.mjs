@@ -4,12 +4,15 @@
 //
 //   node scripts/ort-run.mjs MODEL.onnx IN.npy OUT.npy [--threads N]
 //        [--repeat N] [--opt all|basic|disabled] [--save-optimized FILE]
+//        [--no-qdq-fusion]
 //
 // Writes the model's first output as a float32 .npy.  With --repeat N the
 // batch runs N more times after one warm-up, and one line
 // `ort: <images/s> img/s <ms> ms/batch` goes to stdout.  --save-optimized
 // writes the graph ONNX Runtime runs after its optimizations (to see, e.g.,
-// whether it fused QDQ into integer operators).
+// whether it fused QDQ into integer operators); --no-qdq-fusion keeps
+// all other optimizations but not the fusion of QDQ node groups into
+// integer operators (session.disable_quant_qdq).
 // ONNX Runtime comes from ort/node_modules (scripts/install-deps), or from
 // the folder named by CSMPQ_ORT.
 import { createRequire } from 'node:module';
@@ -66,17 +69,18 @@ function writeNpy(path, data, dims) {
 
 const args = process.argv.slice(2);
 const pos = [];
-let threads = 2, repeat = 0, opt = 'all', saveOpt = null;
+let threads = 2, repeat = 0, opt = 'all', saveOpt = null, noQdq = false;
 for (let i = 0; i < args.length; i++) {
     const a = args[i];
     if (a === '--threads') threads = Number(args[++i]);
     else if (a === '--repeat') repeat = Number(args[++i]);
     else if (a === '--opt') opt = args[++i];
     else if (a === '--save-optimized') saveOpt = args[++i];
+    else if (a === '--no-qdq-fusion') noQdq = true;
     else pos.push(a);
 }
 if (pos.length !== 3 || !(threads >= 1) || !(repeat >= 0)) {
-    process.stderr.write('usage: ort-run.mjs MODEL.onnx IN.npy OUT.npy [--threads N] [--repeat N] [--opt all|basic|disabled] [--save-optimized FILE]\n');
+    process.stderr.write('usage: ort-run.mjs MODEL.onnx IN.npy OUT.npy [--threads N] [--repeat N] [--opt all|basic|disabled] [--save-optimized FILE] [--no-qdq-fusion]\n');
     process.exit(2);
 }
 
@@ -92,6 +96,7 @@ try {
         intraOpNumThreads: threads, interOpNumThreads: 1,
         executionMode: 'sequential', graphOptimizationLevel: opt,
         ...(saveOpt ? { optimizedModelFilePath: saveOpt } : {}),
+        ...(noQdq ? { extra: { session: { disable_quant_qdq: '1' } } } : {}),
     });
 } catch (e) { die(`${modelPath}: ${e.message.split('\n')[0]}`); }
 const feeds = { [session.inputNames[0]]: new ort.Tensor('float32', input.data, input.dims) };

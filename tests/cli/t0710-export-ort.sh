@@ -3,31 +3,41 @@
 # shipped models, for W8A8 and analyze's 3-bit and 2.5-bit configs
 # (tests/fixtures/export, written by csmpq analyze --avg-bits), with rtn
 # and gptq, and with --int4:
-#   - csmpq run of the exported model predicts exactly what eval's
-#     simulation predicts, on every image of data/fmnist/val;
-#   - ONNX Runtime's predictions on it equal the simulation's on >= 99.5%
-#     of the images and its top-1 is within 0.2 points, with all graph
-#     optimizations (what users get: ORT then fuses DQ -> Conv -> Q into
-#     integer QLinearConv, whose int32 bias rounding moves a few values by
-#     a level) and with none (float kernels, only summation order differs);
-#   - the logits of ORT and of csmpq's run agree to a fraction of the
-#     largest logit: 0.03 with all optimizations, 0.02 with none (the
-#     largest seen over these configs: see README, "Export");
+#   - csmpq run of the exported model gives the simulation's logits bit
+#     for bit (tests/tools/sim-logits: the same batch, the same kernels)
+#     and predicts what eval --predictions does, on every image of
+#     data/fmnist/val;
+#   - ONNX Runtime with no graph optimizations (it runs the graph as
+#     written, float kernels: only its summation order differs) predicts
+#     what the simulation predicts on >= 99.5% of the images, its top-1
+#     is within 0.2 points and its logits within 0.02 of the largest
+#     logit of csmpq's;
+#     the same with all optimizations but the fusion of QDQ groups
+#     (session.disable_quant_qdq; ORT then constant-folds the weights'
+#     DequantizeLinear and runs its NCHWc float kernels);
+#   - with all optimizations (ORT's default, what users get) ORT fuses
+#     DequantizeLinear -> Conv -> QuantizeLinear into integer QLinearConv,
+#     which also rounds the float bias to int32 at scale s_x s_w and
+#     requantizes its own way, which the simulation (float bias, DESIGN
+#     §10) does not model: measured 99.1% to 100% agreement on these
+#     configs, so the bound there is 98.5%, top-1 within 0.5 points,
+#     logits within 0.06 (README, "Export");
 #   - the model passes onnx.checker when its opset is one onnx 1.12 knows.
 # Both runtimes get the same input bytes (tests/tools/dump-batch).
 . "$top_srcdir/tests/cli/lib.sh"
 D=$top_srcdir/data
 F=$top_srcdir/tests/fixtures/export
 ORT_RUN="node $top_srcdir/scripts/ort-run.mjs"
-TOL_ALL=0.03
-TOL_NONE=0.02
+# opt   agreement  top-1 points  logits / largest
+ALL="0.985 0.5 0.06"
+NONE="0.995 0.2 0.02"
 
 if [ ! -d "$top_srcdir/ort/node_modules/onnxruntime-node" ] || ! command -v node >/dev/null; then
     echo "1..0 # SKIP ONNX Runtime is not installed in ort/ (run scripts/install-deps)"
     exit 0
 fi
 
-judge() {  # judge PRED.tsv RUN.npy ORT.npy TOL LABEL
+judge() {  # judge PRED.tsv RUN.npy ORT.npy AGREE TOP1 TOL LABEL
     $PY - "$TMP/val.paths" "$@" <<'PYEOF'
 import sys
 import numpy as np
@@ -40,15 +50,15 @@ classes = sorted(set(lab.values()))
 sim = np.array([classes.index(pred[p]) for p in paths])
 y = np.array([classes.index(lab[p]) for p in paths])
 run, ort = np.load(sys.argv[3]), np.load(sys.argv[4])
-tol = float(sys.argv[5])
+min_agree, max_dtop1, tol = (float(v) for v in sys.argv[5:8])
 exact = (run.argmax(1) == sim).all()
 agree = (ort.argmax(1) == sim).mean()
 dtop1 = abs((ort.argmax(1) == y).mean() - (sim == y).mean()) * 100
 rel = np.abs(ort - run).max() / np.abs(run).max()
 print("%s: run=sim %s, ort agrees on %.1f%%, top-1 sim %.1f%% ort %.1f%%, logits %.2g of max"
-      % (sys.argv[6], 'yes' if exact else 'NO', 100 * agree, 100 * (sim == y).mean(),
+      % (sys.argv[8], 'yes' if exact else 'NO', 100 * agree, 100 * (sim == y).mean(),
          100 * (ort.argmax(1) == y).mean(), rel))
-sys.exit(0 if exact and agree >= 0.995 and dtop1 <= 0.2 + 1e-9 and rel <= tol else 1)
+sys.exit(0 if exact and agree >= min_agree and dtop1 <= max_dtop1 + 1e-9 and rel <= tol else 1)
 PYEOF
 }
 
@@ -71,16 +81,26 @@ for model in resnet mobilenet; do
             "$CSMPQ" -q eval -m "$M" -b "$B" --calib "$D/fmnist/calib" --quantizer $q \
                 "$D/fmnist/val" --predictions "$TMP/pred.tsv" >/dev/null 2>"$TMP/err"
             ok $? "$name: eval --predictions exits 0"
+            "$top_builddir/tests/tools/sim-logits" "$M" "$B" "$D/fmnist/calib" $q \
+                "$TMP/val.npy" "$TMP/sim.npy" 2>"$TMP/err"
+            ok $? "$name: the simulation's logits"
+            diag "$TMP/err"
         fi
         "$CSMPQ" run -m "$TMP/x.onnx" --input "$TMP/val.npy" --output "$TMP/run.npy" 2>"$TMP/err"
         ok $? "$name: csmpq run takes the exported model"
-        for opt in all disabled; do
-            tol=$TOL_ALL
-            [ $opt = disabled ] && tol=$TOL_NONE
-            $ORT_RUN "$TMP/x.onnx" "$TMP/val.npy" "$TMP/ort.npy" --opt $opt 2>"$TMP/err"
-            ok $? "$name: ONNX Runtime ($opt optimizations) runs it"
+        cmp -s "$TMP/run.npy" "$TMP/sim.npy"
+        ok $? "$name: csmpq run of the exported model gives the simulation's logits bit for bit"
+        for opt in all no-qdq-fusion disabled; do
+            bounds=$NONE
+            flags="--opt $opt"
+            case $opt in
+                all) bounds=$ALL ;;
+                no-qdq-fusion) flags="--opt all --no-qdq-fusion" ;;
+            esac
+            $ORT_RUN "$TMP/x.onnx" "$TMP/val.npy" "$TMP/ort.npy" $flags 2>"$TMP/err"
+            ok $? "$name: ONNX Runtime ($opt) runs it"
             diag "$TMP/err"
-            judge "$TMP/pred.tsv" "$TMP/run.npy" "$TMP/ort.npy" $tol "ORT $opt" >"$TMP/j" 2>&1
+            judge "$TMP/pred.tsv" "$TMP/run.npy" "$TMP/ort.npy" $bounds "ORT $opt" >"$TMP/j" 2>&1
             ok $? "$name: $(cat "$TMP/j")"
         done
         if [ "$cfg:$q" = avg3:gptq ] && [ -z "$int4" ]; then

@@ -133,5 +133,13 @@ done <<'TABLE'
 2|--per-class|eval -m "$M" "$D" --per-class x
 1|'/nonexistent/dir/p\.tsv'|eval -m "$M" "$D" --predictions /nonexistent/dir/p.tsv
 1|'[^']*/nodir'|eval -m "$M" "$T/nodir" --predictions "$O/p.tsv"
+# export
+1|'[^']*/nope\.onnx'|export -m "$T/nope.onnx" -b "$S" --calib "$D" -o "$O/x.onnx"
+1|truncated\.onnx|export -m "$BAD/truncated.onnx" -b "$S" --calib "$D" -o "$O/x.onnx"
+1|'[^']*/good\.tsv'|export -m "$M" -b "$S" --calib "$D" -o "$O/x.onnx"
+1|'[^']*/nodir'|export -m "$M" -b "$top_srcdir/tests/fixtures/export/fmnist_resnet.w8a8.bits.tsv" --calib "$T/nodir" -o "$O/x.onnx"
+2|--quantizer|export -m "$M" -b "$S" --calib "$D" --quantizer foo -o "$O/x.onnx"
+2|--batch|export -m "$M" -b "$S" --calib "$D" --batch 0 -o "$O/x.onnx"
+2|unexpected argument|export -m "$M" -b "$S" "$D" -o "$O/x.onnx"
 TABLE
 done_testing
