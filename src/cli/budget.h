@@ -47,7 +47,7 @@ enum {
     { OPT_SQNR_IMAGES, "sqnr-images", 1, "N", "sqnr, kl: images measured (default 128)" }
 
 /* The name of CSQ_CRIT_DEFAULT (mpq/crit.h), for the help text. */
-#define CLI_CRIT_DEFAULT "tfidf"
+#define CLI_CRIT_DEFAULT "kl"
 
 struct cli_budget {
     const char *cmd;

@@ -24,9 +24,10 @@ static const char usage[] =
     "                   [--quantizer rtn|gptq] [--act-order] [--hessian-samples N]\n"
     "                   [--sqnr-images N] [--wbits LIST] [-o FILE]\n\n"
     "Run the model over the images and write, for every quantizable layer, how\n"
-    "well its feature maps separate the classes (TF-IDF, CSMPQ), as a TSV table:\n"
-    "#layer op params macs score.  A criterion other than tfidf adds the cost of\n"
-    "each candidate width (cost@2 cost@3 cost@4, or --wbits) that allocate minimizes.";
+    "well its feature maps separate the classes (TF-IDF, CSMPQ) and what a\n"
+    "criterion measures quantizing it to each candidate width costs, as a TSV\n"
+    "table: #layer op params macs score cost@2 cost@3 cost@4 (--wbits), the\n"
+    "costs allocate minimizes.  --criterion tfidf writes the score column alone.";
 
 enum { OPT_MODEL = 'm' };
 

@@ -23,7 +23,7 @@ struct command {
 static const struct command commands[] = {
     { "info", cmd_info, "list the quantizable layers of a model, with params and MACs" },
     { "run", cmd_run, "run a .npy batch through the model, write the output as .npy" },
-    { "score", cmd_score, "TF-IDF class separability of every layer, as a score table" },
+    { "score", cmd_score, "per-layer cost of each width (a criterion) and TF-IDF score, as a table" },
     { "allocate", cmd_allocate, "bit-widths per layer from a score table under a budget" },
     { "analyze", cmd_analyze, "score and allocate in one run (the main job)" },
     { "sweep", cmd_sweep, "allocate for a list or range of budgets, eval and plot each" },
@@ -36,7 +36,7 @@ static void usage(FILE *fp)
     size_t i;
 
     fputs("usage: csmpq [-q] [--max-memory SIZE] [-h] [-V] <command> [<args>]\n\n"
-          "Mixed-precision bit-widths for ONNX CNNs from class separability (CSMPQ).\n\n"
+          "Mixed-precision bit-widths for ONNX CNNs from measured per-layer costs (CSMPQ and beyond).\n\n"
           "commands:\n", fp);
     for (i = 0; i < sizeof commands / sizeof commands[0]; i++)
         fprintf(fp, "  %-10s %s\n", commands[i].name, commands[i].summary);

@@ -45,7 +45,7 @@ enum csq_crit {
 
 /* The criterion score and analyze use without --criterion, chosen by the
  * measurement in docs/RESULTS.md. */
-#define CSQ_CRIT_DEFAULT CSQ_CRIT_TFIDF
+#define CSQ_CRIT_DEFAULT CSQ_CRIT_KL
 /* Images sqnr and kl measure on without --sqnr-images. */
 #define CSQ_CRIT_SQNR_IMAGES 128
 

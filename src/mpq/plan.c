@@ -92,6 +92,23 @@ static int check_widths(const struct csq_scoretab *t, const int *cand, int ncand
     return CSQ_OK;
 }
 
+/* The candidate widths and the first-and-last pin: the mode's, unless
+ * the request gives them. */
+static int candidates(const struct csq_plan_request *r, int *cand, int *ncand, int *pfl)
+{
+    int rc;
+
+    if ((rc = csq_alloc_preset(r->mode ? r->mode : "ptq", cand, ncand, pfl)) != 0)
+        return rc;
+    if (r->nwbits > 0) {
+        memcpy(cand, r->wbits, (size_t)r->nwbits * sizeof(int));
+        *ncand = r->nwbits;
+    }
+    if (r->pin_first_last >= 0)
+        *pfl = r->pin_first_last;
+    return CSQ_OK;
+}
+
 /* "size<=4.50MiB bops<=60G" for the header. */
 static char *budget_text(const struct csq_plan_request *r)
 {
@@ -134,14 +151,8 @@ int csq_plan_solve_outcome(const struct csq_scoretab *t, const struct csq_plan_r
     memset(&res, 0, sizeof res);
     if (t->n == 0)
         return csq_fail(CSQ_EINVAL, "the score table has no layers");
-    if ((rc = csq_alloc_preset(r->mode ? r->mode : "ptq", cand, &ncand, &pfl)) != 0)
+    if ((rc = candidates(r, cand, &ncand, &pfl)) != 0)
         return rc;
-    if (r->nwbits > 0) {
-        memcpy(cand, r->wbits, (size_t)r->nwbits * sizeof(int));
-        ncand = r->nwbits;
-    }
-    if (r->pin_first_last >= 0)
-        pfl = r->pin_first_last;
     if (r->size_bytes <= 0 && r->bops <= 0 && r->avg_bits <= 0)
         return csq_fail(CSQ_EUSAGE, "no budget given (size, BOPs or mean bits)");
     cost = plan_costs(t);
@@ -271,14 +282,8 @@ int csq_plan_widths(const struct csq_plan_request *r, int *widths, int *n)
 {
     int cand[16], ncand = 0, pfl = 0, seen = 0, j, rc;
 
-    if ((rc = csq_alloc_preset(r->mode ? r->mode : "ptq", cand, &ncand, &pfl)) != 0)
+    if ((rc = candidates(r, cand, &ncand, &pfl)) != 0)
         return rc;
-    if (r->nwbits > 0) {
-        memcpy(cand, r->wbits, (size_t)r->nwbits * sizeof(int));
-        ncand = r->nwbits;
-    }
-    if (r->pin_first_last >= 0)
-        pfl = r->pin_first_last;
     for (j = 0; j < ncand; j++)
         seen |= 1 << cand[j];
     if (pfl > 0)

@@ -43,7 +43,7 @@ PYEOF
 check() {   # check GOLDEN DESCRIPTION -- csmpq score arguments...
     golden=$1 desc=$2
     shift 3
-    "$CSMPQ" score "$@" -o "$TMP/got.tsv" 2>"$TMP/err"
+    "$CSMPQ" score --criterion tfidf "$@" -o "$TMP/got.tsv" 2>"$TMP/err"
     st=$?
     if [ $st -ne 0 ]; then
         ok 1 "$desc: exit $st"
@@ -69,7 +69,7 @@ check $G/fmnist_mobilenet.samples-coe2.scores.tsv "fmnist_mobilenet, samples, --
 # and so is the other model's table.
 awk -F'\t' 'BEGIN { OFS = "\t" } /^conv1\t/ { $5 = $5 * 1.001 } { print }' \
     $G/fmnist_resnet.classes.scores.tsv >"$TMP/off.tsv"
-"$CSMPQ" score -m data/models/fmnist_resnet.onnx data/fmnist/calib >"$TMP/r.tsv"
+"$CSMPQ" score -m data/models/fmnist_resnet.onnx data/fmnist/calib --criterion tfidf >"$TMP/r.tsv"
 ! $PY "$TMP/cmp.py" "$TMP/r.tsv" "$TMP/off.tsv" >/dev/null
 ok $? "comparison refuses a score 0.1% off"
 ! $PY "$TMP/cmp.py" "$TMP/r.tsv" $G/fmnist_mobilenet.classes.scores.tsv >/dev/null
@@ -86,7 +86,7 @@ ok $? "header and comment lines"
 mkdir -p "$TMP/flat" "$TMP/one/0-tshirt"
 cp data/fmnist/calib/0-tshirt/*.png data/fmnist/calib/1-trouser/*.png "$TMP/flat/"
 cp data/fmnist/calib/0-tshirt/*.png "$TMP/one/0-tshirt/"
-"$CSMPQ" score -m data/models/fmnist_resnet.onnx "$TMP/flat" --docs samples \
+"$CSMPQ" score -m data/models/fmnist_resnet.onnx "$TMP/flat" --docs samples --criterion tfidf \
     >"$TMP/flat.tsv" 2>"$TMP/err" &&
     grep -qx '# images: 64' "$TMP/flat.tsv" && [ "$(grep -vc '^#' "$TMP/flat.tsv")" -eq 17 ]
 ok $? "flat folder with --docs samples: 64 images, 17 layers"
@@ -98,9 +98,9 @@ expect_error 1 "one.*1 class" "one class folder in classes mode: one line, exit 
 # score | allocate reads the table back to the same bit config analyze
 # writes; only analyze knows the node names (last column).
 for m in fmnist_resnet fmnist_mobilenet; do
-    "$CSMPQ" score -m data/models/$m.onnx data/fmnist/calib |
+    "$CSMPQ" score -m data/models/$m.onnx data/fmnist/calib --criterion tfidf |
         "$CSMPQ" allocate --avg-bits 3 >"$TMP/alloc.tsv" &&
-        "$CSMPQ" analyze -m data/models/$m.onnx data/fmnist/calib --avg-bits 3 \
+        "$CSMPQ" analyze -m data/models/$m.onnx data/fmnist/calib --avg-bits 3 --criterion tfidf \
             >"$TMP/analyze.tsv" &&
         cut -f 1-6 "$TMP/alloc.tsv" >"$TMP/a" && cut -f 1-6 "$TMP/analyze.tsv" >"$TMP/b" &&
         cmp -s "$TMP/a" "$TMP/b" && grep -q '^#layer' "$TMP/a" &&

@@ -81,9 +81,9 @@ ok $? "json carries the same widths"
 # The real pipeline on the shipped model and images.
 M=$top_srcdir/data/models/fmnist_resnet.onnx
 D=$top_srcdir/data/fmnist/calib
-"$CSMPQ" score -m "$M" "$D" | "$CSMPQ" allocate --size 60KiB >pipe.tsv
+"$CSMPQ" score -m "$M" "$D" --criterion tfidf | "$CSMPQ" allocate --size 60KiB >pipe.tsv
 ok $? "csmpq score | csmpq allocate --size 60KiB"
-"$CSMPQ" analyze -m "$M" "$D" --size 60KiB --scores-out an.scores >an.tsv
+"$CSMPQ" analyze -m "$M" "$D" --criterion tfidf --size 60KiB --scores-out an.scores >an.tsv
 ok $? "analyze --scores-out"
 [ "$(col pipe.tsv 2)" = "$(col an.tsv 2)" ]
 ok $? "analyze and score | allocate choose the same widths"
@@ -95,7 +95,7 @@ size=$(grep -v '^#' an.tsv | awk -F'\t' '{s += $2 * $4} END {print s}')
 [ "$size" -le $((60 * 1024 * 8)) ]
 ok $? "analyze stays within 60KiB ($size bits)"
 # Round trip through csmpq itself: tsv and json configs evaluate identically.
-"$CSMPQ" analyze -m "$M" "$D" --size 60KiB --format json -o an.json
+"$CSMPQ" analyze -m "$M" "$D" --criterion tfidf --size 60KiB --format json -o an.json
 "$CSMPQ" eval -m "$M" "$D" --per-class 4 -b an.tsv --json >ev1 &&
     "$CSMPQ" eval -m "$M" "$D" --per-class 4 -b an.json --json >ev2 &&
     [ "$(sed 's/"images_per_s.*//' ev1)" = "$(sed 's/"images_per_s.*//' ev2)" ]
