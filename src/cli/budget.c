@@ -218,15 +218,7 @@ int cli_scoreopt_option(struct cli_scoreopt *s, const char *cmd, int id, const c
         }
         return 1;
     case OPT_CQUANTIZER:
-        if (strcmp(arg, "rtn") == 0)
-            s->quantizer = CSQ_WERR_RTN;
-        else if (strcmp(arg, "gptq") == 0)
-            s->quantizer = CSQ_WERR_GPTQ;
-        else {
-            cli_usage_error(cmd, "--quantizer takes rtn or gptq, not '%s'", arg);
-            return -1;
-        }
-        return 1;
+        return cli_parse_quantizer(cmd, arg, &s->quantizer) ? -1 : 1;
     case OPT_CACT_ORDER:
         s->act_order = 1;
         return 1;

@@ -24,8 +24,7 @@
 
 static const char usage[] =
     "usage: csmpq sweep -m MODEL [DIR | --list FILE] [data options] [preprocess options]\n"
-    "                   [--docs classes|samples] [--coe N] [--criterion tfidf]\n"
-    "                   BUDGETS... [allocate options] [--eval DIR] [--quantizer rtn|gptq]\n"
+    "                   [criterion options] BUDGETS... [allocate options] [--eval DIR]\n"
     "                   [--calib-per-row] [--uniform] [--plot FILE.svg] [-o FILE]\n\n"
     "Score the model's layers on the images once, then solve the integer program\n"
     "for every budget of the lists (--avg-bits 2:4:0.25, --size 1MiB,2MiB, --bops\n"
@@ -34,24 +33,18 @@ static const char usage[] =
     "on the scored images); --plot draws top-1 (or the objective) against size.";
 
 enum {
-    OPT_MODEL = 'm', OPT_EVAL = 700, OPT_QUANTIZER, OPT_ACT_ORDER, OPT_HSAMPLES,
-    OPT_PER_ROW, OPT_UNIFORM, OPT_PLOT, OPT_CRITERION
+    OPT_MODEL = 'm', OPT_EVAL = 700, OPT_PER_ROW, OPT_UNIFORM, OPT_PLOT
 };
 
 static const struct cli_opt options[] = {
     { OPT_MODEL, "model", 1, "MODEL", "ONNX model file" },
     CLI_INPUT_OPTIONS,
     CLI_SCORE_OPTIONS,
-    { OPT_CRITERION, "criterion", 1, "NAME", "cost table: tfidf (the only one here so far)" },
     { OPT_AVG_BITS, "avg-bits", 1, "LIST", "mean-bits budgets: B,B,... or START:STOP:STEP" },
     { OPT_SIZE, "size", 1, "LIST", "size budgets, e.g. 1MiB,2MiB or 1MiB:4MiB:512KiB" },
     { OPT_BOPS, "bops", 1, "LIST", "BOPs budgets per image, e.g. 50M:200M:50M" },
     CLI_ALLOC_OPTIONS,
     { OPT_EVAL, "eval", 1, "DIR", "simulate every row on these labeled images" },
-    { OPT_QUANTIZER, "quantizer", 1, "Q", "--eval's weight quantizer: rtn or gptq (default gptq)" },
-    { OPT_ACT_ORDER, "act-order", 0, NULL, "gptq: quantize columns by decreasing diag(H)" },
-    { OPT_HSAMPLES, "hessian-samples", 1, "N",
-      "layer statistics: N output positions per image (default: all)" },
     { OPT_PER_ROW, "calib-per-row", 0, NULL,
       "calibrate activation ranges per row with its weights, as eval -b (default: once)" },
     { OPT_UNIFORM, "uniform", 0, NULL, "add a row per candidate width, every layer at it" },
@@ -141,9 +134,8 @@ int cmd_sweep(int argc, char **argv)
     struct lists lists;
     struct csq_graph *g = NULL;
     const char *model = NULL, *plot = NULL, *out = "-";
-    long hsamples = 0;
     int64_t k;
-    int c, h, i, nbudgets = 0, quantizer = -1, act_order = 0, per_row = 0, uniform = 0;
+    int c, h, i, nbudgets = 0, per_row = 0, uniform = 0;
     int rc = -1;
 
     memset(&res, 0, sizeof res);
@@ -169,20 +161,6 @@ int cmd_sweep(int argc, char **argv)
         case OPT_PLOT: plot = p.optarg; uniform = 1; break;
         case OPT_UNIFORM: uniform = 1; break;
         case OPT_PER_ROW: per_row = 1; break;
-        case OPT_ACT_ORDER: act_order = 1; break;
-        case OPT_CRITERION:
-            if (strcmp(p.optarg, "tfidf") != 0)
-                rc = cli_usage_error("sweep", "option '--criterion': '%s' is not a "
-                                     "criterion (tfidf)", p.optarg);
-            break;
-        case OPT_QUANTIZER:
-            if (cli_parse_quantizer("sweep", p.optarg, &quantizer) != 0)
-                rc = EXIT_USAGE;
-            break;
-        case OPT_HSAMPLES:
-            if (cli_parse_int("sweep", "--hessian-samples", p.optarg, 1, 1L << 30, &hsamples))
-                rc = EXIT_USAGE;
-            break;
         default:
             rc = cli_input_rest(&in, c, p.optarg);
         }
@@ -195,12 +173,17 @@ int cmd_sweep(int argc, char **argv)
         rc = cli_usage_error("sweep", "no budget given (--avg-bits, --size or --bops LIST)");
         goto done;
     }
-    if ((quantizer >= 0 || act_order || hsamples || per_row) && !ein.o.dir) {
-        rc = cli_usage_error("sweep", "--quantizer, --act-order, --hessian-samples and "
-                             "--calib-per-row need --eval DIR");
+    /* One quantizer serves the criterion and --eval's simulation; with
+     * tfidf it is --eval's alone. */
+    if (so.criterion == CSQ_CRIT_TFIDF &&
+        (so.quantizer >= 0 || so.act_order || so.hessian_samples || per_row) && !ein.o.dir) {
+        rc = cli_usage_error("sweep", "with --criterion tfidf, --quantizer, --act-order, "
+                             "--hessian-samples and --calib-per-row need --eval DIR");
         goto done;
     }
-    if (act_order && quantizer == CSQ_WERR_RTN) {
+    if (so.criterion != CSQ_CRIT_TFIDF && (rc = cli_scoreopt_check(&so, "sweep")) != 0)
+        goto done;
+    if (so.act_order && so.quantizer == CSQ_WERR_RTN) {
         rc = cli_usage_error("sweep", "--act-order needs --quantizer gptq");
         goto done;
     }
@@ -217,16 +200,15 @@ int cmd_sweep(int argc, char **argv)
     cli_input_like(&ein, &in);
     memset(&r, 0, sizeof r);
     r.model = model;
-    r.score.docs = so.docs;
-    r.score.coe = so.coe;
+    cli_scoreopt_request(&so, &r.score);
     r.plan = &b.req;
     r.budgets = budgets;
     r.nbudgets = nbudgets;
     r.uniform = uniform;
     /* eval's measured default (docs/RESULTS.md, "rtn against gptq") */
-    r.quantizer = quantizer >= 0 ? quantizer : CSQ_WERR_GPTQ;
-    r.act_order = act_order;
-    r.hessian_samples = hsamples;
+    r.quantizer = r.score.quantizer;
+    r.act_order = so.act_order;
+    r.hessian_samples = so.hessian_samples;
     r.recalibrate = per_row;
     r.progress = cli_progress_init(&pb, "sweep");
     if ((rc = csq_onnx_load(model, &g)) != 0 ||

@@ -37,13 +37,20 @@ char *csq_sweep_budget_text(const struct csq_sweep_budget *b, char *buf, size_t 
 }
 
 /* The cost table every row is solved from: one pass of the model over
- * src.  This is the one place a criterion enters the sweep; today the
- * table is TF-IDF's score table, which csq_plan_solve turns into the cost
- * -score x b exactly as allocate does. */
+ * src.  TF-IDF's score table becomes the cost -score x b in
+ * csq_plan_solve, exactly as allocate does; another criterion's table
+ * carries a cost column for each candidate and pinned width, as analyze's
+ * does (uniform rows take the candidates, so they are columns too). */
 static int sweep_table(const struct csq_graph *g, const struct csq_source *src,
                        const struct csq_sweep_request *r, struct csq_scoretab *t)
 {
-    return csq_score_model(g, r->model, src, &r->score, t);
+    struct csq_score_request sr = r->score;
+    int rc;
+
+    if (sr.criterion != CSQ_CRIT_TFIDF && sr.nwidths == 0 &&
+        (rc = csq_plan_widths(r->plan, sr.widths, &sr.nwidths)) != 0)
+        return rc;
+    return csq_score_model(g, r->model, src, &sr, t);
 }
 
 /* Row i's plan request: the shared options with the row's budget alone.
