@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "cli/budget.h"
+#include "mpq/alloc.h"
 #include "cli/cli.h"
 #include "util/units.h"
 #include "util/err.h"
@@ -153,6 +154,8 @@ void cli_scoreopt_init(struct cli_scoreopt *s)
 {
     s->docs = CSQ_TFIDF_CLASSES;
     s->coe = 0;
+    s->criterion = CLI_CRIT_TFIDF;
+    s->clado_images = 0;
 }
 
 int cli_scoreopt_option(struct cli_scoreopt *s, const char *cmd, int id, const char *arg)
@@ -177,8 +180,38 @@ int cli_scoreopt_option(struct cli_scoreopt *s, const char *cmd, int id, const c
             return -1;
         }
         return 1;
+    case OPT_CRITERION:
+        if (strcmp(arg, "tfidf") == 0)
+            s->criterion = CLI_CRIT_TFIDF;
+        else if (strcmp(arg, "clado") == 0)
+            s->criterion = CLI_CRIT_CLADO;
+        else {
+            cli_usage_error(cmd, "option '--criterion': '%s' is not tfidf or clado", arg);
+            return -1;
+        }
+        return 1;
+    case OPT_CLADO_IMAGES:
+        return cli_parse_int(cmd, "--clado-images", arg, 1, 1000000, &s->clado_images) == 0
+                   ? 1 : -1;
     default:
         return 0;
+    }
+}
+
+void cli_scoreopt_clado(const struct cli_scoreopt *s, const struct csq_plan_request *pr,
+                        struct csq_clado_request *r)
+{
+    int pfl;
+
+    csq_clado_request_init(r);
+    r->images = s->clado_images;
+    r->loss = s->docs == CSQ_TFIDF_CLASSES ? CSQ_CLADO_CE : CSQ_CLADO_KL;
+    if (pr && pr->nwbits > 0) {
+        memcpy(r->widths, pr->wbits, (size_t)pr->nwbits * sizeof(int));
+        r->nwidths = pr->nwbits;
+    } else if (pr && csq_alloc_preset(pr->mode ? pr->mode : "ptq", r->widths, &r->nwidths,
+                                      &pfl) != 0) {
+        r->nwidths = 0;
     }
 }
 

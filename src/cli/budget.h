@@ -7,12 +7,14 @@
 #define CSQ_CLI_BUDGET_H
 
 #include "mpq/bitcfg.h"
+#include "mpq/clado.h"
 #include "mpq/plan.h"
 #include "mpq/tfidf.h"
 
 enum {
     OPT_SIZE = 500, OPT_BOPS, OPT_AVG_BITS, OPT_MODE, OPT_WBITS, OPT_ABITS, OPT_PIN,
     OPT_PIN_FL, OPT_TIE, OPT_TIME_LIMIT, OPT_RELAX, OPT_FORMAT, OPT_DOCS, OPT_COE,
+    OPT_CRITERION, OPT_CLADO_IMAGES,
     OPT_OUT = 'o'
 };
 
@@ -33,7 +35,9 @@ enum {
 
 #define CLI_SCORE_OPTIONS \
     { OPT_DOCS, "docs", 1, "classes|samples", "TF-IDF documents: class means (default) or images" }, \
-    { OPT_COE, "coe", 1, "N", "TF weight beta = ln(C / N * e) (default 0: beta = 1)" }
+    { OPT_COE, "coe", 1, "N", "TF weight beta = ln(C / N * e) (default 0: beta = 1)" }, \
+    { OPT_CRITERION, "criterion", 1, "tfidf|clado", "per-layer TF-IDF (default) or CLADO's pair losses" }, \
+    { OPT_CLADO_IMAGES, "clado-images", 1, "N", "clado: calibration images (default 64)" }
 
 struct cli_budget {
     const char *cmd;
@@ -43,9 +47,13 @@ struct cli_budget {
     int have_budget;
 };
 
+enum cli_criterion { CLI_CRIT_TFIDF, CLI_CRIT_CLADO };
+
 struct cli_scoreopt {
     enum csq_tfidf_docs docs;
     double coe;
+    enum cli_criterion criterion;
+    long clado_images;
 };
 
 void cli_budget_init(struct cli_budget *b, const char *cmd);
@@ -59,6 +67,10 @@ struct csq_scoretab;
 int cli_budget_write(const struct cli_budget *b, const struct csq_bitcfg *cfg,
                      const struct csq_scoretab *t, const char *scores_out);
 void cli_scoreopt_init(struct cli_scoreopt *s);
+/* The clado request of these options: loss ce with --docs classes, else
+ * kl; widths from pr's candidates or mode (pr NULL: 2, 3, 4). */
+void cli_scoreopt_clado(const struct cli_scoreopt *s, const struct csq_plan_request *pr,
+                        struct csq_clado_request *r);
 int cli_scoreopt_option(struct cli_scoreopt *s, const char *cmd, int id, const char *arg);
 
 #endif

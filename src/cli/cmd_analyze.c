@@ -90,7 +90,19 @@ int cmd_analyze(int argc, char **argv)
     r.docs = so.docs;
     r.coe = so.coe;
     r.progress = cli_progress_init(&pb, "analyze");
-    if ((rc = csq_onnx_load(model, &g)) == 0 &&
+    if (so.criterion == CLI_CRIT_CLADO) {
+        struct csq_clado_request cr;
+        struct csq_pairtab pt;
+        cli_scoreopt_clado(&so, &b.req, &cr);
+        cr.progress = r.progress;
+        memset(&pt, 0, sizeof pt);
+        if ((rc = csq_onnx_load(model, &g)) == 0 &&
+            (rc = cli_input_open(&in, g, so.docs == CSQ_TFIDF_CLASSES)) == 0 &&
+            (rc = csq_clado_analyze(g, model, &in.src, &cr, &b.req, &pt, &cfg)) == 0 &&
+            (!scores_out || (rc = csq_pairtab_write(&pt, scores_out)) == 0))
+            rc = cli_budget_write(&b, &cfg, NULL, NULL);
+        csq_pairtab_release(&pt);
+    } else if ((rc = csq_onnx_load(model, &g)) == 0 &&
         (rc = cli_input_open(&in, g, so.docs == CSQ_TFIDF_CLASSES)) == 0 &&
         (rc = csq_score_analyze(g, model, &in.src, &r, &b.req, &t, &cfg)) == 0) {
         cli_input_skipped(&in, in.src.ds.n - (size_t)t.images);

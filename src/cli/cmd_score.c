@@ -19,10 +19,12 @@
 
 static const char usage[] =
     "usage: csmpq score -m MODEL [DIR | --list FILE] [data options] [preprocess options]\n"
-    "                   [--docs classes|samples] [--coe N] [-o FILE]\n\n"
+    "                   [--docs classes|samples] [--coe N] [--criterion tfidf|clado]\n"
+    "                   [--clado-images N] [-o FILE]\n\n"
     "Run the model once over the images and write, for every quantizable layer, how\n"
     "well its feature maps separate the classes (TF-IDF, CSMPQ), as a TSV table:\n"
-    "#layer op params macs score.";
+    "#layer op params macs score.  --criterion clado writes CLADO's pair table\n"
+    "instead (the loss change of every layer and pair of layers at 2, 3, 4 bits).";
 
 enum { OPT_MODEL = 'm' };
 
@@ -73,7 +75,18 @@ int cmd_score(int argc, char **argv)
     r.docs = so.docs;
     r.coe = so.coe;
     r.progress = cli_progress_init(&pb, "score");
-    if ((rc = csq_onnx_load(model, &g)) == 0 &&
+    if (so.criterion == CLI_CRIT_CLADO) {
+        struct csq_clado_request cr;
+        struct csq_pairtab pt;
+        cli_scoreopt_clado(&so, NULL, &cr);
+        cr.progress = r.progress;
+        memset(&pt, 0, sizeof pt);
+        if ((rc = csq_onnx_load(model, &g)) == 0 &&
+            (rc = cli_input_open(&in, g, so.docs == CSQ_TFIDF_CLASSES)) == 0 &&
+            (rc = csq_clado_measure(g, model, &in.src, &cr, &pt)) == 0)
+            rc = csq_pairtab_write(&pt, out);
+        csq_pairtab_release(&pt);
+    } else if ((rc = csq_onnx_load(model, &g)) == 0 &&
         (rc = cli_input_open(&in, g, so.docs == CSQ_TFIDF_CLASSES)) == 0 &&
         (rc = csq_score_model(g, model, &in.src, &r, &t)) == 0) {
         cli_input_skipped(&in, in.src.ds.n - (size_t)t.images);

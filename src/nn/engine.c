@@ -565,20 +565,65 @@ static int relu_apart(const struct csq_engine *e, const struct csq_kargs *ka)
 
 int csq_engine_forward(struct csq_engine *e, const struct csq_tensor *inputs)
 {
+    return csq_engine_forward_range(e, inputs, 0, e->g->nnodes);
+}
+
+int csq_engine_prepare(struct csq_engine *e, const struct csq_tensor *inputs)
+{
+    int i, rc;
+
+    if ((rc = prepare(e, inputs)) != 0)
+        return rc;
+    for (i = 0; i < e->g->ninputs; i++)
+        e->t[e->g->inputs[i]].data = inputs[i].data;
+    return CSQ_OK;
+}
+
+int csq_engine_live(const struct csq_engine *e, int node, int *vals)
+{
+    const struct csq_graph *g = e->g;
+    int v, i, j, n = 0;
+
+    for (v = 0; v < g->nvals; v++) {
+        int live = 0;
+        if (!is_runtime(e, v) || g->vals[v].producer >= node)
+            continue;
+        for (i = node; i < g->nnodes && !live; i++)
+            for (j = 0; j < g->nodes[i].nin && !live; j++)
+                live = e->steps[i].run && g->nodes[i].in[j] == v;
+        for (i = 0; i < g->noutputs && !live; i++)
+            live = g->outputs[i] == v;
+        if (live && vals)
+            vals[n] = v;
+        n += live;
+    }
+    return n;
+}
+
+const struct csq_tensor *csq_engine_value(const struct csq_engine *e, int v)
+{
+    return v >= 0 && v < e->g->nvals ? &e->t[v] : NULL;
+}
+
+int csq_engine_forward_range(struct csq_engine *e, const struct csq_tensor *inputs, int from,
+                             int to)
+{
     const struct csq_graph *g = e->g;
     const unsigned at_input = 1u << CSQ_TAP_INPUT, at_pre = 1u << CSQ_TAP_PRE;
     const unsigned at_post = 1u << CSQ_TAP_POST;
     struct csq_kbuf kb;
     int i, j, h, rc;
 
-    if ((rc = prepare(e, inputs)) != 0)
+    if ((rc = csq_engine_prepare(e, inputs)) != 0)
         return rc;
-    for (i = 0; i < g->ninputs; i++)
-        e->t[g->inputs[i]].data = inputs[i].data;
-    for (i = 0; i < g->ninputs; i++)
+    for (i = 0; i < g->ninputs && from == 0; i++)
         if (e->ntaps && (rc = run_taps(e, g->inputs[i], at_input)) != 0)
             return rc;
-    for (i = 0; i < g->nnodes; i++) {
+    if (from < 0)
+        from = 0;
+    if (to > g->nnodes)
+        to = g->nnodes;
+    for (i = from; i < to; i++) {
         const struct csq_node *n = &g->nodes[i];
         const struct step *s = &e->steps[i];
         struct csq_kargs a;

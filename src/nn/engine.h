@@ -70,4 +70,25 @@ int csq_engine_forward(struct csq_engine *e, const struct csq_tensor *inputs);
 
 const struct csq_tensor *csq_engine_output(const struct csq_engine *e, int i);
 
+/*
+ * Partial passes (CLADO's pair measurements).  csq_engine_forward is
+ * csq_engine_forward_range(e, in, 0, g->nnodes); a range [from, to) runs
+ * only those nodes, after planning for the inputs' shapes (input taps run
+ * only from node 0).  Nodes from `from` on read the values
+ * csq_engine_live(e, from, ...) lists: run-time values written before
+ * `from` and read at or after it (or graph outputs).  A caller that saved
+ * their data after a pass up to `from` and writes it back (into
+ * csq_engine_value(e, v)->data, after csq_engine_prepare with the same
+ * inputs) can resume there any number of times: the arena plan keeps a
+ * value's memory untouched from its writer to its last reader.
+ */
+int csq_engine_prepare(struct csq_engine *e, const struct csq_tensor *inputs);
+int csq_engine_forward_range(struct csq_engine *e, const struct csq_tensor *inputs, int from,
+                             int to);
+/* Ids of the values live at node into vals (NULL: count only); their count.
+ * Valid once planned (after a prepare or forward). */
+int csq_engine_live(const struct csq_engine *e, int node, int *vals);
+/* The engine's binding of value v (data into its arena), or NULL. */
+const struct csq_tensor *csq_engine_value(const struct csq_engine *e, int v);
+
 #endif
