@@ -248,21 +248,25 @@ static void descend(const struct qp *s, int *kk)
     }
 }
 
-/* A bound without any LP: every term at its own minimum. */
+/* A bound without any LP: each group's cost plus its pairs with later
+ * groups, each pair at its best width of the later group, at the group's
+ * best width (every assignment costs at least that; budgets ignored). */
 static double trivial_bound(const struct qp *s)
 {
-    double o = 0, m;
-    int f, b, k;
+    double o = 0, m = 0;
+    int f, h, k, k2;
 
     for (f = 0; f < s->nf; f++) {
-        for (m = C(s, f, 0), k = 1; k < s->nc; k++)
-            m = fmin(m, C(s, f, k));
-        o += m;
-    }
-    for (b = 0; b < s->npair; b++) {
-        const double *q = QB(s, b);
-        for (m = q[0], k = 1; k < s->nc * s->nc; k++)
-            m = fmin(m, q[k]);
+        for (k = 0; k < s->nc; k++) {
+            double v = C(s, f, k);
+            for (h = f + 1; h < s->nf; h++) {
+                double best = qval(s, f, k, h, 0);
+                for (k2 = 1; k2 < s->nc; k2++)
+                    best = fmin(best, qval(s, f, k, h, k2));
+                v += best;
+            }
+            m = k == 0 ? v : fmin(m, v);
+        }
         o += m;
     }
     return o;

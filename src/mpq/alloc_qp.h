@@ -21,7 +21,8 @@
  * Ownership: everything is borrowed; r is filled as csq_alloc_solve fills
  * it (release with csq_alloc_result_release).  relaxed_objective is a
  * proven lower bound (the linearization's LP optimum, or, when the
- * deadline ended that LP, the sum of each term's minimum), and
+ * deadline ended that LP, each group's cost and pairs with later groups
+ * at their best), and
  * *gap = objective - that bound (0 when proven optimal).  relax is refused.
  * Without a time limit the same input gives the same output.
  *
