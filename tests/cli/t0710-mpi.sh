@@ -39,4 +39,23 @@ mpi 2 score -q -m "$TMP/missing.onnx" "$CAL" -o x.tsv 2>err.txt
 [ $? -ne 0 ] && [ "$(grep -c "missing.onnx" err.txt)" -eq 1 ] && [ ! -e x.tsv ]
 ok $? "a failure under mpirun: one message naming the file, no output"
 diag err.txt
+# A failure on one rank only: with --batch 30, batch 1 (rank 1's) holds
+# the five images of an eleventh class the model has no output for.
+mkdir -p odd
+for d in "$CAL"/*/; do
+    c=$(basename "$d")
+    mkdir -p "odd/$c"
+    for f in $(ls "$d" | head -3); do cp "$d/$f" "odd/$c/"; done
+done
+mkdir -p odd/zz-extra
+for f in $(ls "$CAL/0-tshirt" | tail -5); do cp "$CAL/0-tshirt/$f" odd/zz-extra/; done
+"$CSMPQ" eval -q -j 1 --batch 30 -m "$M" --wbits-all 8 --calib "$CAL" odd >/dev/null 2>err1.txt
+st1=$?
+mpi 2 eval -q -j 1 --batch 30 -m "$M" --wbits-all 8 --calib "$CAL" odd >out2.txt 2>err2.txt
+st2=$?
+[ "$st1" -eq 1 ] && [ "$st2" -ne 0 ] && [ ! -s out2.txt ] &&
+    [ "$(grep -c 'has no output' err2.txt)" -eq 1 ] &&
+    [ "$(grep 'has no output' err1.txt)" = "$(grep 'has no output' err2.txt)" ]
+ok $? "a failure on rank 1 alone: every rank stops, rank 0 prints its one message"
+diag err2.txt
 done_testing
