@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "cli/budget.h"
+#include "mpq/alloc.h"
 #include "cli/cli.h"
 #include "mpq/score.h"
 #include "mpq/werr.h"
@@ -169,6 +170,8 @@ int cli_scoreopt_check(const struct cli_scoreopt *s, const char *cmd)
                                "score's --wbits need a criterion other than tfidf");
     if (s->sqnr_images && !sens)
         return cli_usage_error(cmd, "--sqnr-images needs --criterion sqnr or kl");
+    if (s->clado_images && s->criterion != CSQ_CRIT_CLADO)
+        return cli_usage_error(cmd, "--clado-images needs --criterion clado");
     if (s->act_order && s->quantizer == CSQ_WERR_RTN)
         return cli_usage_error(cmd, "--act-order needs --quantizer gptq");
     return 0;
@@ -225,6 +228,8 @@ int cli_scoreopt_option(struct cli_scoreopt *s, const char *cmd, int id, const c
     case OPT_CHSAMPLES:
         return cli_parse_int(cmd, "--hessian-samples", arg, 1, 1L << 30,
                              &s->hessian_samples) ? -1 : 1;
+    case OPT_CLADO_IMAGES:
+        return cli_parse_int(cmd, "--clado-images", arg, 1, 1000000, &s->clado_images) ? -1 : 1;
     case OPT_SQNR_IMAGES:
         return cli_parse_int(cmd, "--sqnr-images", arg, 1, 1L << 30, &s->sqnr_images) ? -1 : 1;
     case OPT_SCORE_WBITS:
@@ -235,6 +240,30 @@ int cli_scoreopt_option(struct cli_scoreopt *s, const char *cmd, int id, const c
         return 1;
     default:
         return 0;
+    }
+}
+
+void cli_scoreopt_clado(const struct cli_scoreopt *s, const struct csq_plan_request *pr,
+                        struct csq_clado_request *r)
+{
+    int pfl;
+
+    csq_clado_request_init(r);
+    r->images = s->clado_images;
+    r->loss = s->docs == CSQ_TFIDF_CLASSES ? CSQ_CLADO_CE : CSQ_CLADO_KL;
+    if (s->quantizer >= 0)
+        r->quantizer = s->quantizer;
+    r->act_order = s->act_order;
+    r->hessian_samples = s->hessian_samples;
+    if (s->nwbits > 0) {
+        memcpy(r->widths, s->wbits, (size_t)s->nwbits * sizeof(int));
+        r->nwidths = s->nwbits;
+    } else if (pr && pr->nwbits > 0) {
+        memcpy(r->widths, pr->wbits, (size_t)pr->nwbits * sizeof(int));
+        r->nwidths = pr->nwbits;
+    } else if (pr && csq_alloc_preset(pr->mode ? pr->mode : "ptq", r->widths, &r->nwidths,
+                                      &pfl) != 0) {
+        r->nwidths = 0;
     }
 }
 

@@ -7,6 +7,7 @@
 #define CSQ_CLI_BUDGET_H
 
 #include "mpq/bitcfg.h"
+#include "mpq/clado.h"
 #include "mpq/crit.h"
 #include "mpq/plan.h"
 #include "mpq/tfidf.h"
@@ -15,7 +16,7 @@ enum {
     OPT_SIZE = 500, OPT_BOPS, OPT_AVG_BITS, OPT_MODE, OPT_WBITS, OPT_ABITS, OPT_PIN,
     OPT_PIN_FL, OPT_TIE, OPT_TIME_LIMIT, OPT_RELAX, OPT_FORMAT, OPT_DOCS, OPT_COE,
     OPT_CRITERION, OPT_CQUANTIZER, OPT_CACT_ORDER, OPT_CHSAMPLES, OPT_SQNR_IMAGES,
-    OPT_SCORE_WBITS, OPT_OUT = 'o'
+    OPT_CLADO_IMAGES, OPT_SCORE_WBITS, OPT_OUT = 'o'
 };
 
 #define CLI_BUDGET_OPTIONS \
@@ -40,11 +41,12 @@ enum {
 #define CLI_SCORE_OPTIONS \
     { OPT_DOCS, "docs", 1, "classes|samples", "TF-IDF documents: class means (default) or images" }, \
     { OPT_COE, "coe", 1, "N", "TF weight beta = ln(C / N * e) (default 0: beta = 1)" }, \
-    { OPT_CRITERION, "criterion", 1, "NAME", "tfidf, noise, tfidf-noise, sqnr or kl (default " CLI_CRIT_DEFAULT ")" }, \
+    { OPT_CRITERION, "criterion", 1, "NAME", "tfidf, noise, tfidf-noise, sqnr, kl or clado (default " CLI_CRIT_DEFAULT ")" }, \
     { OPT_CQUANTIZER, "quantizer", 1, "rtn|gptq", "weight quantizer of the criterion (default gptq)" }, \
     { OPT_CACT_ORDER, "act-order", 0, NULL, "gptq: quantize columns by decreasing diag(H)" }, \
     { OPT_CHSAMPLES, "hessian-samples", 1, "N", "output positions per image in the statistics (default all)" }, \
-    { OPT_SQNR_IMAGES, "sqnr-images", 1, "N", "sqnr, kl: images measured (default 128)" }
+    { OPT_SQNR_IMAGES, "sqnr-images", 1, "N", "sqnr, kl: images measured (default 128)" }, \
+    { OPT_CLADO_IMAGES, "clado-images", 1, "N", "clado: calibration images (default 64)" }
 
 /* The name of CSQ_CRIT_DEFAULT (mpq/crit.h), for the help text. */
 #define CLI_CRIT_DEFAULT "kl"
@@ -57,6 +59,7 @@ struct cli_budget {
     int have_budget;
 };
 
+
 struct cli_scoreopt {
     enum csq_tfidf_docs docs;
     double coe;
@@ -65,6 +68,7 @@ struct cli_scoreopt {
     int act_order;
     long hessian_samples;   /* 0: not given (all) */
     long sqnr_images;       /* 0: not given */
+    long clado_images;      /* 0: not given */
     int wbits[16];          /* score's --wbits; nwbits 0: not given */
     int nwbits;
 };
@@ -80,6 +84,10 @@ struct csq_scoretab;
 int cli_budget_write(const struct cli_budget *b, const struct csq_bitcfg *cfg,
                      const struct csq_scoretab *t, const char *scores_out);
 void cli_scoreopt_init(struct cli_scoreopt *s);
+/* The clado request of these options: loss ce with --docs classes, else
+ * kl; widths from pr's candidates or mode (pr NULL: 2, 3, 4). */
+void cli_scoreopt_clado(const struct cli_scoreopt *s, const struct csq_plan_request *pr,
+                        struct csq_clado_request *r);
 int cli_scoreopt_option(struct cli_scoreopt *s, const char *cmd, int id, const char *arg);
 /* Options that do not go together (a quantizer for tfidf, --sqnr-images
  * for a criterion that measures no logits, --act-order with rtn): 0, or

@@ -19,13 +19,15 @@ static const char allocate_usage[] =
     "                      [--format tsv|json|list] [-o FILE]\n\n"
     "Choose a weight bit-width per layer from a score table (csmpq score) that\n"
     "maximizes sum score x bits, or with cost@ columns minimizes the sum of the\n"
-    "costs, under the budgets, solved exactly by lp_solve.\n"
+    "costs, under the budgets, solved exactly by lp_solve; from a CLADO pair\n"
+    "table (csmpq score --criterion clado -o FILE), the widths of least predicted\n"
+    "loss change, cross terms included (a quadratic program).\n"
     "BUDGET: --size SIZE | --bops N | --avg-bits B (any combination).";
 
 enum { OPT_SCORES = 600 };
 
 static const struct cli_opt allocate_options[] = {
-    { OPT_SCORES, "scores", 1, "FILE", "score table to read (default - = stdin)" },
+    { OPT_SCORES, "scores", 1, "FILE", "score or pair table to read (default - = stdin)" },
     CLI_BUDGET_OPTIONS,
     { 0, NULL, 0, NULL, NULL }
 };
@@ -60,7 +62,13 @@ int cmd_allocate(int argc, char **argv)
     if (rc < 0) {
         struct csq_bitcfg cfg;
         memset(&cfg, 0, sizeof cfg);
-        if ((rc = csq_scoretab_read(scores, &t)) == 0 &&
+        struct csq_pairtab *pt = NULL;
+        if (csq_pairtab_sniff(scores)) {
+            if ((rc = csq_pairtab_read(scores, &pt)) == 0 &&
+                (rc = csq_clado_plan(pt, &b.req, &cfg)) == 0)
+                rc = cli_budget_write(&b, &cfg, NULL, NULL);
+            csq_pairtab_free(pt);
+        } else if ((rc = csq_scoretab_read(scores, &t)) == 0 &&
             (rc = csq_plan_solve(t, &b.req, &cfg)) == 0)
             rc = cli_budget_write(&b, &cfg, NULL, NULL);
         csq_bitcfg_release(&cfg);

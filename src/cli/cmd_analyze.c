@@ -91,7 +91,19 @@ int cmd_analyze(int argc, char **argv)
     csq_ops_set_threads((int)in.threads);
     cli_scoreopt_request(&so, &r);
     r.progress = cli_progress_init(&pb, "analyze");
-    if ((rc = csq_onnx_load(model, &g)) == 0 &&
+    if (so.criterion == CSQ_CRIT_CLADO) {
+        struct csq_clado_request cr;
+        struct csq_pairtab pt;
+        cli_scoreopt_clado(&so, &b.req, &cr);
+        cr.progress = r.progress;
+        memset(&pt, 0, sizeof pt);
+        if ((rc = csq_onnx_load(model, &g)) == 0 &&
+            (rc = cli_input_open(&in, g, so.docs == CSQ_TFIDF_CLASSES)) == 0 &&
+            (rc = csq_clado_analyze(g, model, &in.src, &cr, &b.req, &pt, &cfg)) == 0 &&
+            (!scores_out || (rc = csq_pairtab_write(&pt, scores_out)) == 0))
+            rc = cli_budget_write(&b, &cfg, NULL, NULL);
+        csq_pairtab_release(&pt);
+    } else if ((rc = csq_onnx_load(model, &g)) == 0 &&
         (rc = cli_input_open(&in, g, so.docs == CSQ_TFIDF_CLASSES)) == 0 &&
         (rc = csq_score_analyze(g, model, &in.src, &r, &b.req, &t, &cfg)) == 0) {
         cli_input_skipped(&in, in.src.ds.n - (size_t)t.images);

@@ -22,12 +22,14 @@ static const char usage[] =
     "usage: csmpq score -m MODEL [DIR | --list FILE] [data options] [preprocess options]\n"
     "                   [--docs classes|samples] [--coe N] [--criterion NAME]\n"
     "                   [--quantizer rtn|gptq] [--act-order] [--hessian-samples N]\n"
-    "                   [--sqnr-images N] [--wbits LIST] [-o FILE]\n\n"
+    "                   [--sqnr-images N] [--clado-images N] [--wbits LIST] [-o FILE]\n\n"
     "Run the model over the images and write, for every quantizable layer, how\n"
     "well its feature maps separate the classes (TF-IDF, CSMPQ) and what a\n"
     "criterion measures quantizing it to each candidate width costs, as a TSV\n"
     "table: #layer op params macs score cost@2 cost@3 cost@4 (--wbits), the\n"
-    "costs allocate minimizes.  --criterion tfidf writes the score column alone.";
+    "costs allocate minimizes.  --criterion tfidf writes the score column alone;\n"
+    "--criterion clado writes CLADO's pair table instead (the loss change of\n"
+    "every layer and pair of layers at each width).";
 
 enum { OPT_MODEL = 'm' };
 
@@ -77,7 +79,18 @@ int cmd_score(int argc, char **argv)
     csq_ops_set_threads((int)in.threads);
     cli_scoreopt_request(&so, &r);
     r.progress = cli_progress_init(&pb, "score");
-    if ((rc = csq_onnx_load(model, &g)) == 0 &&
+    if (so.criterion == CSQ_CRIT_CLADO) {
+        struct csq_clado_request cr;
+        struct csq_pairtab pt;
+        cli_scoreopt_clado(&so, NULL, &cr);
+        cr.progress = r.progress;
+        memset(&pt, 0, sizeof pt);
+        if ((rc = csq_onnx_load(model, &g)) == 0 &&
+            (rc = cli_input_open(&in, g, so.docs == CSQ_TFIDF_CLASSES)) == 0 &&
+            (rc = csq_clado_measure(g, model, &in.src, &cr, &pt)) == 0)
+            rc = csq_pairtab_write(&pt, out);
+        csq_pairtab_release(&pt);
+    } else if ((rc = csq_onnx_load(model, &g)) == 0 &&
         (rc = cli_input_open(&in, g, so.docs == CSQ_TFIDF_CLASSES)) == 0 &&
         (rc = csq_score_model(g, model, &in.src, &r, &t)) == 0) {
         cli_input_skipped(&in, in.src.ds.n - (size_t)t.images);

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "util/dist.h"
 #include "util/units.h"
 #include "util/err.h"
 #include "util/limits.h"
@@ -51,7 +52,7 @@ static void usage(FILE *fp)
           "'csmpq <command> --help' describes a command; see csmpq(1).\n", fp);
 }
 
-int main(int argc, char **argv)
+static int run(int argc, char **argv)
 {
     int i, rc;
     size_t c;
@@ -76,7 +77,7 @@ int main(int argc, char **argv)
             usage(stdout);
             return EXIT_OK;
         } else if (strcmp(a, "-V") == 0 || strcmp(a, "--version") == 0) {
-            printf("csmpq %s\n", PACKAGE_VERSION);
+            printf("csmpq %s%s\n", PACKAGE_VERSION, csq_dist_enabled() ? " (MPI)" : "");
             return EXIT_OK;
         } else {
             fprintf(stderr, "csmpq: unknown option '%s' (see 'csmpq --help')\n", a);
@@ -100,5 +101,26 @@ int main(int argc, char **argv)
         fprintf(stderr, "csmpq: %s: cannot write standard output\n", commands[c].name);
         return rc ? rc : EXIT_ERROR;
     }
+    return rc;
+}
+
+/* Under mpirun every rank runs the command; rank 0 alone prints (the
+ * others' stdout and stderr are /dev/null, their files are not written:
+ * util/file.c) and the ranks agree on one status (util/dist.h). */
+int main(int argc, char **argv)
+{
+    int rc;
+
+    if ((rc = csq_dist_init(&argc, &argv)) != 0) {
+        fprintf(stderr, "csmpq: %s\n", csq_errmsg());
+        return EXIT_ERROR;
+    }
+    if (csq_dist_rank() > 0) {
+        cli_global.quiet = 1;
+        if (!freopen("/dev/null", "w", stdout) || !freopen("/dev/null", "w", stderr))
+            return EXIT_ERROR;
+    }
+    rc = run(argc, argv);
+    csq_dist_finalize();
     return rc;
 }

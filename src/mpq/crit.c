@@ -24,6 +24,7 @@ static const char *const names[CSQ_CRIT_COUNT] = {
     [CSQ_CRIT_TFIDF_NOISE] = "tfidf-noise",
     [CSQ_CRIT_SQNR] = "sqnr",
     [CSQ_CRIT_KL] = "kl",
+    [CSQ_CRIT_CLADO] = "clado",
 };
 
 _Static_assert(sizeof names / sizeof names[0] == CSQ_CRIT_COUNT, "one name per criterion");
@@ -38,7 +39,7 @@ int csq_crit_parse(const char *name, enum csq_crit *out)
             return CSQ_OK;
         }
     return csq_fail(CSQ_EUSAGE, "option '--criterion': '%s' is not tfidf, noise, "
-                    "tfidf-noise, sqnr or kl", name);
+                    "tfidf-noise, sqnr, kl or clado", name);
 }
 
 const char *csq_crit_name(enum csq_crit c)
@@ -416,6 +417,9 @@ int csq_crit_costs(const struct csq_graph *g, const struct csq_source *src,
     if (!csq_crit_name(r->criterion) || !csq_crit_quantizer_name(r->quantizer))
         return csq_fail(CSQ_EINVAL, "criterion: unknown criterion %d or quantizer %d",
                         (int)r->criterion, r->quantizer);
+    if (r->criterion == CSQ_CRIT_CLADO)
+        return csq_fail(CSQ_EINVAL, "clado: its losses are a pair table (csq_clado_measure), "
+                        "not a cost table");
     if (csq_crit_uses_scores(r->criterion) && !r->scores)
         return csq_fail(CSQ_EINVAL, "%s: no TF-IDF scores given",
                         csq_crit_name(r->criterion));

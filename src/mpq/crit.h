@@ -40,6 +40,9 @@ enum csq_crit {
     CSQ_CRIT_TFIDF_NOISE,
     CSQ_CRIT_SQNR,
     CSQ_CRIT_KL,
+    /* CLADO's pairwise losses: a pair table (mpq/clado.h), not a cost
+     * table; csq_crit_costs refuses it. */
+    CSQ_CRIT_CLADO,
     CSQ_CRIT_COUNT
 };
 

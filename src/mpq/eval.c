@@ -13,6 +13,7 @@
 #include "mpq/qsim.h"
 #include "mpq/stats.h"
 #include "nn/engine.h"
+#include "util/dist.h"
 #include "util/err.h"
 #include "util/mem.h"
 #include "util/sha256.h"
@@ -109,6 +110,33 @@ static int after_batch(void *user, const struct csq_batch *b, const struct csq_t
     return CSQ_OK;
 }
 
+/* Under MPI each rank scored its own batches: counts are integer sums,
+ * and each image's prediction comes from the one rank that saw it (the
+ * others hold -1). */
+static int combine(struct pass *s, size_t n, size_t *images)
+{
+    int64_t c[4] = {(int64_t)s->acc->images, (int64_t)s->acc->top1, (int64_t)s->acc->top5,
+                    (int64_t)*images};
+    int64_t *p = csq_mem_array(n + 1, sizeof *p);
+    size_t i;
+    int rc;
+
+    if (!p)
+        return CSQ_ENOMEM;
+    for (i = 0; i < n; i++)
+        p[i] = s->pred[i] + 1;
+    if ((rc = csq_dist_sum_i64(c, 4)) == CSQ_OK && (rc = csq_dist_sum_i64(p, n)) == CSQ_OK) {
+        s->acc->images = (size_t)c[0];
+        s->acc->top1 = (size_t)c[1];
+        s->acc->top5 = (size_t)c[2];
+        *images = (size_t)c[3];
+        for (i = 0; i < n; i++)
+            s->pred[i] = (int)p[i] - 1;
+    }
+    free(p);
+    return rc;
+}
+
 int csq_eval_pass(struct csq_engine *e, const struct csq_source *data,
                   const struct csq_progress *pr, const char *what, struct csq_eval_topk *acc,
                   int *pred, size_t *images, double *secs)
@@ -138,6 +166,7 @@ int csq_eval_pass(struct csq_engine *e, const struct csq_source *data,
     f.user = &s;
     f.progress = pr;
     f.what = what;
+    f.split = 1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     rc = csq_feed_run(&f);
     clock_gettime(CLOCK_MONOTONIC, &t1);
@@ -145,6 +174,8 @@ int csq_eval_pass(struct csq_engine *e, const struct csq_source *data,
     free(s.scratch);
     *secs = (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec);
     *images = f.images;
+    if (rc == CSQ_OK && csq_dist_size() > 1)
+        rc = combine(&s, data->ds.n, images);
     if (rc == CSQ_OK && acc->images == 0)
         rc = csq_fail(CSQ_EINVAL, "no labeled image could be evaluated");
     return rc;

@@ -25,7 +25,14 @@ struct csq_feed {
     /* Optional progress report, named what. */
     const struct csq_progress *progress;
     const char *what;
-    size_t images;          /* out: images that went through */
+    size_t images;          /* out: images that went through (this rank's) */
+    /* Under MPI (util/dist.h) with split set, batch k goes through the
+     * engine (and before / after) on rank k % ranks only; every rank reads
+     * every batch, so a round of `ranks` consecutive batches ends on all
+     * ranks together: they agree on a status (a failing rank stops all
+     * with its message) and round(user), when set, combines the round. */
+    int split;
+    int (*round)(void *user);
 };
 
 int csq_feed_run(struct csq_feed *f);

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "mpq/alloc.h"
+#include "mpq/alloc_qp.h"
 #include "mpq/plan.h"
 #include "util/units.h"
 #include "util/err.h"
@@ -127,17 +128,38 @@ static char *budget_text(const struct csq_plan_request *r)
     return k ? csq_mem_strdup(buf) : NULL;
 }
 
+static int plan_run(const struct csq_scoretab *t, const double *cost_in,
+                    const struct csq_alloc_cross *x, const struct csq_plan_request *r,
+                    struct csq_bitcfg *out, struct csq_plan_outcome *o);
+
 int csq_plan_solve(const struct csq_scoretab *t, const struct csq_plan_request *r,
                    struct csq_bitcfg *out)
 {
     struct csq_plan_outcome o;
 
-    return csq_plan_solve_outcome(t, r, out, &o);
+    return plan_run(t, NULL, NULL, r, out, &o);
 }
 
 int csq_plan_solve_outcome(const struct csq_scoretab *t, const struct csq_plan_request *r,
                            struct csq_bitcfg *out, struct csq_plan_outcome *o)
 {
+    return plan_run(t, NULL, NULL, r, out, o);
+}
+
+int csq_plan_solve_cross(const struct csq_scoretab *t, const double *cost,
+                         const struct csq_alloc_cross *x, const struct csq_plan_request *r,
+                         struct csq_bitcfg *out)
+{
+    struct csq_plan_outcome o;
+
+    return plan_run(t, cost, x, r, out, &o);
+}
+
+static int plan_run(const struct csq_scoretab *t, const double *cost_in,
+                    const struct csq_alloc_cross *x, const struct csq_plan_request *r,
+                    struct csq_bitcfg *out, struct csq_plan_outcome *o)
+{
+    double gap = 0;
     struct csq_alloc_problem p;
     struct csq_alloc_result res;
     double *cost = NULL, size_bits = 0, sign;
@@ -155,7 +177,13 @@ int csq_plan_solve_outcome(const struct csq_scoretab *t, const struct csq_plan_r
         return rc;
     if (r->size_bytes <= 0 && r->bops <= 0 && r->avg_bits <= 0)
         return csq_fail(CSQ_EUSAGE, "no budget given (size, BOPs or mean bits)");
-    cost = plan_costs(t);
+    if (cost_in) {
+        cost = csq_mem_array((size_t)t->n * CSQ_ALLOC_MAXBITS, sizeof *cost);
+        if (cost)
+            memcpy(cost, cost_in, (size_t)t->n * CSQ_ALLOC_MAXBITS * sizeof *cost);
+    } else {
+        cost = plan_costs(t);
+    }
     params = csq_mem_array((size_t)t->n, sizeof *params);
     macs = csq_mem_array((size_t)t->n, sizeof *macs);
     pin = csq_mem_zarray((size_t)t->n, sizeof *pin);
@@ -220,7 +248,7 @@ int csq_plan_solve_outcome(const struct csq_scoretab *t, const struct csq_plan_r
     p.tie_group = tie;
     p.time_limit = r->time_limit;
     p.relax = r->relax;
-    rc = csq_alloc_solve(&p, &res);
+    rc = x ? csq_alloc_qp_solve(&p, x, &res, &gap) : csq_alloc_solve(&p, &res);
     o->min_size_bits = res.min_size_bits;
     o->min_bops = res.min_bops;
     if (rc != 0)
@@ -253,11 +281,17 @@ int csq_plan_solve_outcome(const struct csq_scoretab *t, const struct csq_plan_r
     out->sha256 = t->sha256 ? csq_mem_strdup(t->sha256) : NULL;
     out->budget = budget_text(r);
     /* TF-IDF reports sum score x b, the negated cost (exactly: alloc.h);
-     * a cost table its minimized sum. */
-    sign = t->nwidths > 0 ? 1 : -1;
+     * a cost table (or a pair table's costs) its minimized sum. */
+    sign = x || t->nwidths > 0 ? 1 : -1;
     /* the achieved config's objective (relax: the rounded one) */
     o->objective = sign * res.objective;
-    if (r->relax)
+    if (x && res.proven_optimal)
+        snprintf(solver, sizeof solver, "proven optimal, objective %.6g (predicted loss "
+                 "change)", res.objective);
+    else if (x)
+        snprintf(solver, sizeof solver, "time limit reached, best found, objective %.6g, "
+                 "proven gap %.3g (bound %.6g)", res.objective, gap, res.relaxed_objective);
+    else if (r->relax)
         snprintf(solver, sizeof solver, "continuous LP rounded down (relaxed objective %.6g, "
                  "rounded %.6g)", sign * res.relaxed_objective, sign * res.objective);
     else

@@ -63,5 +63,13 @@ struct csq_plan_outcome {
 /* csq_plan_solve that also fills *o (also on CSQ_EINFEASIBLE). */
 int csq_plan_solve_outcome(const struct csq_scoretab *t, const struct csq_plan_request *r,
                            struct csq_bitcfg *out, struct csq_plan_outcome *o);
+/* The same with a cost table of its own (cost[t->n][CSQ_ALLOC_MAXBITS], by
+ * width, instead of TF-IDF's -score x b) and cross terms (mpq/alloc_qp.h):
+ * the quadratic program; the solver line reports the objective as it is
+ * (a predicted loss change) and, when stopped, the proven gap. */
+struct csq_alloc_cross;
+int csq_plan_solve_cross(const struct csq_scoretab *t, const double *cost,
+                         const struct csq_alloc_cross *x, const struct csq_plan_request *r,
+                         struct csq_bitcfg *out);
 
 #endif

@@ -15,6 +15,7 @@
 #include "mpq/feed.h"
 #include "mpq/score.h"
 #include "nn/engine.h"
+#include "util/dist.h"
 #include "util/err.h"
 #include "util/mem.h"
 #include "util/sha256.h"
@@ -26,7 +27,85 @@ struct score_state {
     size_t pooled_cap;
     const struct csq_batch *batch;  /* current batch, for labels and paths */
     int samples;
+    /* Split over MPI ranks (feed.h): each rank's pooled rows of a round,
+     * as records {int layer, int n, int cls[n] or none, float f[n][c]},
+     * gathered in batch order and added by every rank, in the order one
+     * process adds them, so the scores keep their bits. */
+    int defer;
+    unsigned char *pend;
+    size_t plen, pcap;
+    size_t images;                  /* images added (all ranks') */
 };
+
+static int pend_put(struct score_state *s, const void *p, size_t n)
+{
+    if (s->plen + n > s->pcap) {
+        size_t cap = 2 * (s->plen + n) + 4096;
+        unsigned char *q = realloc(s->pend, cap);
+        if (!q)
+            return CSQ_ENOMEM;
+        s->pend = q;
+        s->pcap = cap;
+    }
+    memcpy(s->pend + s->plen, p, n);
+    s->plen += n;
+    return CSQ_OK;
+}
+
+static int add_rows(struct score_state *s, int l, int64_t n, int64_t c, const float *f,
+                    const int *labels)
+{
+    int64_t i;
+    int rc;
+
+    for (i = 0; i < n; i++)
+        if ((rc = csq_tfidf_add(s->acc[l], f + i * c, s->samples ? 0 : labels[i])) != 0)
+            return rc;
+    return CSQ_OK;
+}
+
+/* Every rank's records of the round, in rank (= batch) order. */
+static int round_add(void *user)
+{
+    struct score_state *s = user;
+    int64_t len = (int64_t)s->plen;
+    unsigned char *all, *p, *end;
+    int rc = CSQ_OK;
+
+    if ((rc = csq_dist_sum_i64(&len, 1)) != 0)
+        return rc;
+    if (!(all = malloc((size_t)len + 1)))
+        return CSQ_ENOMEM;
+    if ((rc = csq_dist_gather(s->pend, s->plen, all, (size_t)len)) == CSQ_OK)
+        for (p = all, end = all + len; p < end && rc == CSQ_OK;) {
+            int hdr[3];
+            memcpy(hdr, p, sizeof hdr);
+            p += sizeof hdr;
+            if (hdr[0] < 0) {   /* a batch: its labels */
+                s->images += (size_t)hdr[1];
+                p += (size_t)hdr[1] * sizeof(int);
+                continue;
+            }
+            {
+                int64_t n = hdr[1], c = hdr[2];
+                float *f = malloc((size_t)(n * c) * sizeof *f + 1);
+                int *lab = malloc((size_t)n * sizeof *lab + 1);
+                if (!f || !lab)
+                    rc = CSQ_ENOMEM;
+                if (rc == CSQ_OK) {
+                    memcpy(lab, p, (size_t)n * sizeof *lab);
+                    memcpy(f, p + (size_t)n * sizeof *lab, (size_t)(n * c) * sizeof *f);
+                    rc = add_rows(s, hdr[0], n, c, f, lab);
+                }
+                p += (size_t)n * sizeof *lab + (size_t)(n * c) * sizeof *f;
+                free(f);
+                free(lab);
+            }
+        }
+    free(all);
+    s->plen = 0;
+    return rc;
+}
 
 /* Channels are dim 1 of a Conv's NCHW output, the last dim of a MatMul's
  * (a Linear applied to tokens, [N, L, C] or [N, H, W, C]); *last says
@@ -82,18 +161,29 @@ static int tap(void *user, int l, const struct csq_tensor *y)
                                 "(channel %lld); the model or the image is broken",
                                 s->g->layers[l].name, s->batch->paths[i],
                                 isnan(f[k]) ? "NaN" : "infinity", (long long)k);
-        if ((rc = csq_tfidf_add(s->acc[l], f, s->samples ? 0 : s->batch->labels[i])) != 0)
-            return rc;
     }
-    return CSQ_OK;
+    if (s->defer) {
+        int hdr[3] = {l, (int)n, (int)c};
+        if ((rc = pend_put(s, hdr, sizeof hdr)) != 0 ||
+            (rc = pend_put(s, s->batch->labels, (size_t)n * sizeof(int))) != 0)
+            return rc;
+        return pend_put(s, s->pooled, (size_t)(n * c) * sizeof(float));
+    }
+    return add_rows(s, l, n, c, s->pooled, s->batch->labels);
 }
 
 static int before(void *user, const struct csq_batch *b)
 {
     struct score_state *s = user;
-    int i;
+    int i, rc;
 
     s->batch = b;
+    if (s->defer) {
+        int hdr[3] = {-1, b->n, 0};
+        if ((rc = pend_put(s, hdr, sizeof hdr)) != 0 ||
+            (rc = pend_put(s, b->labels, (size_t)b->n * sizeof(int))) != 0)
+            return rc;
+    }
     if (!s->samples)
         for (i = 0; i < b->n; i++)
             if (b->labels[i] < 0)
@@ -138,9 +228,12 @@ static int score_pass(const struct csq_graph *g, struct csq_engine *e, struct cs
     f.user = &s;
     f.progress = &o->progress;
     f.what = "score";
+    s.defer = csq_dist_size() > 1;
+    f.split = 1;
+    f.round = round_add;
     if ((rc = csq_feed_run(&f)) != 0)
         goto out;
-    *images = f.images;
+    *images = s.defer ? s.images : f.images;
     for (l = 0; l < g->nlayers; l++)
         if ((rc = csq_tfidf_score(s.acc[l], o->coe, &scores[l])) != 0) {
             csq_err_context("layer '%s'", g->layers[l].name);
@@ -153,6 +246,7 @@ out:
             csq_tfidf_free(s.acc[l]);
     free(s.acc);
     free(s.pooled);
+    free(s.pend);
     return rc;
 }
 

@@ -37,11 +37,18 @@ static void header(FILE *fp, const struct csq_sweep_request *r,
     fputs("# csmpq sweep 1\n", fp);
     if (t->model)
         fprintf(fp, "# model: %s sha256=%s\n", t->model, t->sha256 ? t->sha256 : "-");
-    fprintf(fp, "# scores: tfidf, docs %s, %ld images\n", t->docs ? t->docs : "-", t->images);
+    if (r->score.criterion == CSQ_CRIT_TFIDF)
+        fprintf(fp, "# scores: tfidf, docs %s, %ld images\n", t->docs ? t->docs : "-",
+                t->images);
+    else
+        fprintf(fp, "# scores: %s, quantizer %s, docs %s, %ld images\n",
+                csq_crit_name(r->score.criterion),
+                csq_crit_quantizer_name(r->score.quantizer), t->docs ? t->docs : "-",
+                t->images);
     if (res->evaluated)
         fprintf(fp, "# eval: %s, %zu images, quantizer %s, activation ranges %s over %zu "
                 "images; fp32 top1 %.2f%% top5 %.2f%%\n", r->eval->name, res->eval_images,
-                r->quantizer == CSQ_WERR_GPTQ ? "gptq" : "rtn",
+                csq_crit_quantizer_name(r->quantizer),
                 r->recalibrate ? "per row (as eval -b)" : "once from the float model",
                 res->calib_images, pct(&res->fp32, 0), pct(&res->fp32, 1));
 }
@@ -144,7 +151,9 @@ int csq_sweepout_plot(const struct csq_sweep_request *r, const struct csq_sweep_
              unit == 1 << 20 ? "MiB" : unit == 1 << 10 ? "KiB" : "bytes");
     p.title = title;
     p.xlabel = xlabel;
-    p.ylabel = res->evaluated ? "top-1 (%)" : "objective (sum score x bits)";
+    p.ylabel = res->evaluated ? "top-1 (%)"
+               : r->score.criterion == CSQ_CRIT_TFIDF ? "objective (sum score x bits)"
+                                                      : "objective (sum of costs)";
     /* a series with no point is left out of the legend */
     p.series = n[0] ? s : s + 1;
     p.nseries = (n[0] > 0) + (n[1] > 0);

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "util/err.h"
+#include "util/dist.h"
 #include "util/file.h"
 #include "util/mem.h"
 
@@ -92,7 +93,8 @@ int csq_out_open(struct csq_out *o, const char *path)
     o->fp = NULL;
     o->path = NULL;
     o->tmp = NULL;
-    if (strcmp(path, "-") == 0) {
+    /* Under MPI rank 0 alone writes; the others' stdout is /dev/null. */
+    if (strcmp(path, "-") == 0 || csq_dist_rank() > 0) {
         o->fp = stdout;
         return CSQ_OK;
     }

@@ -100,10 +100,10 @@ expect_error 2 "sweep: --size .*unknown suffix" "bad size in a range" -- \
     "$CSMPQ" -q sweep -m "$M" cal --size 1MiB:2XB:1MiB
 expect_error 2 "no budget given" "no budget is a usage error" -- \
     "$CSMPQ" -q sweep -m "$M" cal
-expect_error 2 "'--criterion': 'sqnr'" "an unknown criterion is a usage error" -- \
-    "$CSMPQ" -q sweep -m "$M" cal --avg-bits 2 --criterion sqnr
-expect_error 2 "need --eval" "--quantizer without --eval is a usage error" -- \
-    "$CSMPQ" -q sweep -m "$M" cal --avg-bits 2 --quantizer rtn
+expect_error 2 "'--criterion': 'hawq'" "an unknown criterion is a usage error" -- \
+    "$CSMPQ" -q sweep -m "$M" cal --avg-bits 2 --criterion hawq
+expect_error 2 "need --eval" "tfidf's --quantizer without --eval is a usage error" -- \
+    "$CSMPQ" -q sweep -m "$M" cal --avg-bits 2 --criterion tfidf --quantizer rtn
 [ ! -e r2.tsv ]
 ok $? "no output after a usage error"
 
