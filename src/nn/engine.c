@@ -103,6 +103,17 @@ int csq_engine_new(const struct csq_graph *g, struct csq_engine **out)
     return CSQ_OK;
 }
 
+/* What node i's plan holds outside its bytes (op->release). */
+static void release_plan(struct csq_engine *e, int i)
+{
+    const struct csq_op *op = csq_ops_get(e->g->nodes[i].op);
+    struct step *s = &e->steps[i];
+
+    if (s->planned && op->release)
+        op->release(s->plan.b);
+    s->planned = 0;
+}
+
 void csq_engine_free(struct csq_engine *e)
 {
     int i;
@@ -111,8 +122,10 @@ void csq_engine_free(struct csq_engine *e)
         return;
     if (e->t && e->fl)
         csq_bind_release(e->g, e->t, e->fl);
-    for (i = 0; e->steps && i < e->g->nnodes; i++)
+    for (i = 0; e->steps && i < e->g->nnodes; i++) {
+        release_plan(e, i);
         csq_mem_afree(e->steps[i].packed);
+    }
     free(e->steps);
     free(e->t);
     free(e->fl);
@@ -263,7 +276,7 @@ static int plan_steps(struct csq_engine *e)
         size_t np = 0;
 
         s->run = 0;
-        s->planned = 0;
+        release_plan(e, i);
         for (j = 0; j < n->nout && !n->dead; j++)
             if (n->out[j] >= 0 && is_runtime(e, n->out[j]))
                 s->run = 1;
@@ -275,6 +288,9 @@ static int plan_steps(struct csq_engine *e)
             return rc;
         }
         s->planned = 1;
+        /* a new plan may want its weights in another layout */
+        if (op->release)
+            s->packed_ok = 0;
         a.plan = s->plan.b;
         /* Only a constant weight can be packed ahead. */
         if (op->packed && n->nin > 1 && n->in[1] >= 0 &&

@@ -25,6 +25,9 @@
  *   computation into dst; an engine packs once, and again only when the
  *   weight is substituted.  run finds them in a->packed (NULL = none:
  *   run derives them in scratch).
+ * - release (optional): frees what plan made outside plan[] (oneDNN's
+ *   primitives); the engine calls it before planning a node again and
+ *   when it is freed.
  * Omitted optional inputs are NULL in in[] (nin counts them); outputs
  * nobody asked for (an empty name in the file) are NULL in out[]: infer
  * and run skip them.
@@ -69,6 +72,7 @@ struct csq_op {
     size_t (*packed)(const struct csq_kargs *a);
     void (*pack)(const struct csq_kargs *a, float *dst);
     unsigned flags;
+    void (*release)(void *plan);
 };
 
 /* Room for a node's tensor pointers and label (the loader refuses nodes
