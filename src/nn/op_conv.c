@@ -63,7 +63,8 @@ struct conv {
     int64_t items;              /* parallel work items */
     int nt;                     /* threads */
     int64_t tw, ntiles;         /* Winograd: 2x2 tiles per row, in all */
-    int relu;                   /* a Relu is fused in: clamp while cache-hot */
+    int relu;                   /* fused activation (kargs.relu): 1 Relu, 2 Clip [lo, hi] */
+    float lo, hi;
     int64_t pb, pr;             /* end pads (bottom, right) */
     struct csq_dnnl_conv *dnnl; /* PATH_DNNL: oneDNN's primitive, one image */
 };
@@ -80,6 +81,28 @@ static void relu_block(float *y, int64_t rows, int64_t cols, int64_t ld)
 #pragma omp simd
         for (i = 0; i < cols; i++)
             yr[i] = yr[i] < 0.0f ? 0.0f : yr[i];   /* NaN stays NaN */
+    }
+}
+
+/* The fused activation of p on a block, while it is in cache. */
+static void act_block(const struct conv *p, float *y, int64_t rows, int64_t cols, int64_t ld)
+{
+    int64_t r, i;
+
+    if (p->relu != 2) {
+        relu_block(y, rows, cols, ld);
+        return;
+    }
+    for (r = 0; r < rows; r++) {
+        float *yr = y + r * ld, lo = p->lo, hi = p->hi;
+
+        /* min(max(x, lo), hi) as Clip computes it */
+#pragma omp simd
+        for (i = 0; i < cols; i++) {
+            float v = yr[i] < lo ? lo : yr[i];
+
+            yr[i] = v > hi ? hi : v;
+        }
     }
 }
 
@@ -694,8 +717,8 @@ static void wino_block(const struct conv *p, const float *x, const float *u, con
                 o1[2 * t + 1] = s1[1][t] - s1[2][t] - s1[3][t] + bias;
             }
             if (p->relu) {
-                relu_block(o0 + c0, 1, c1 - c0, 0);
-                relu_block(o1 + c0, 1, c1 - c0, 0);
+                act_block(p, o0 + c0, 1, c1 - c0, 0);
+                act_block(p, o1 + c0, 1, c1 - c0, 0);
             }
             memcpy(yo + c0, o0 + c0, (size_t)(c1 - c0) * sizeof *yo);
             if (ti * 2 + 1 < p->oh)
@@ -718,7 +741,7 @@ static void run_item(const struct conv *p, const float *x, const float *w, const
         dw_plane(p, x + (n * p->c + ci) * p->hw, w + m * p->kh * p->kw, b ? b[m] : 0.0f,
                  y + (n * p->m + m) * p->ohw);
         if (p->relu)
-            relu_block(y + (n * p->m + m) * p->ohw, 1, p->ohw, 0);
+            act_block(p, y + (n * p->m + m) * p->ohw, 1, p->ohw, 0);
     } else if (p->path == PATH_1X1) {
         int64_t n = it / p->g, g = it % p->g;
         float *yo = y + (n * p->m + g * p->mg) * p->ohw;
@@ -728,7 +751,7 @@ static void run_item(const struct conv *p, const float *x, const float *w, const
                     (int)p->cg, 1.0f, w + g * p->mg * p->k, (int)p->k,
                     x + (n * p->c + g * p->cg) * p->hw, (int)p->hw, beta, yo, (int)p->ohw);
         if (p->relu)
-            relu_block(yo, 1, p->mg * p->ohw, 0);
+            act_block(p, yo, 1, p->mg * p->ohw, 0);
     } else if (!p->nb) {
         int64_t per = (p->ohw + p->tile - 1) / p->tile;
         int64_t t = it % per, ng = it / per, n = ng / p->g, g = ng % p->g;
@@ -741,7 +764,7 @@ static void run_item(const struct conv *p, const float *x, const float *w, const
                     (int)p->k, 1.0f, w + g * p->mg * p->k, (int)p->k, buf, (int)len,
                     beta, yo, (int)p->ohw);
         if (p->relu)
-            relu_block(yo, p->mg, len, p->ohw);
+            act_block(p, yo, p->mg, len, p->ohw);
     } else {
         int64_t blocks = (p->n + p->nb - 1) / p->nb;
         int64_t g = it / blocks, n0 = (it % blocks) * p->nb;
@@ -756,7 +779,7 @@ static void run_item(const struct conv *p, const float *x, const float *w, const
                     (int)p->k, 1.0f, w + g * p->mg * p->k, (int)p->k, buf, (int)len,
                     beta, tmp, (int)len);
         if (p->relu)
-            relu_block(tmp, 1, p->mg * len, 0);
+            act_block(p, tmp, 1, p->mg * len, 0);
         for (i = 0; i < cnt; i++) {
             float *yo = y + ((n0 + i) * p->m + g * p->mg) * p->ohw;
 
@@ -781,7 +804,7 @@ static int dnnl_run(const struct conv *p, const float *x, const float *w, const 
 
             rc = csq_dnnl_conv_run(p->dnnl, 0, x + it * p->c * p->hw, w, b, yo, scratch, p->nt);
             if (p->relu)
-                relu_block(yo, 1, p->m * p->ohw, 0);
+                act_block(p, yo, 1, p->m * p->ohw, 0);
         }
     } else {
 #pragma omp parallel for num_threads(nt) schedule(dynamic, 1) reduction(| : rc)
@@ -792,7 +815,7 @@ static int dnnl_run(const struct conv *p, const float *x, const float *w, const 
             rc |= csq_dnnl_conv_run(p->dnnl, tid, x + it * p->c * p->hw, w, b, yo,
                                     scratch + per * tid, 1);
             if (p->relu)
-                relu_block(yo, 1, p->m * p->ohw, 0);
+                act_block(p, yo, 1, p->m * p->ohw, 0);
         }
     }
     if (rc)
@@ -811,6 +834,8 @@ int csq_op_conv_run(struct csq_kargs *a)
     if ((rc = get_plan(a, &p)))
         return rc;
     p.relu = a->relu;
+    p.lo = a->lo;
+    p.hi = a->hi;
     x = a->in[0]->data;
     w = a->in[1]->data;
     b = a->nin > 2 && a->in[2] ? a->in[2]->data : NULL;

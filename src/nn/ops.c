@@ -108,6 +108,8 @@ void csq_ops_args(const struct csq_graph *g, int node, struct csq_tensor *t,
     a->out = b->out;
     a->nthreads = csq_ops_threads();
     a->relu = n->fused_relu;
+    a->lo = n->fused_lo;
+    a->hi = n->fused_hi;
     for (j = 0; j < n->nin; j++)
         b->in[j] = n->in[j] >= 0 ? &t[n->in[j]] : NULL;
     for (j = 0; j < n->nout; j++)

@@ -14,7 +14,8 @@
  * - run: compute out[i]->data, which the caller allocated with the size
  *   infer gave.  Never fails on shapes infer accepted; may use a->scratch;
  *   allocates nothing.  With a->plan set it trusts the plan and checks
- *   nothing; a->relu asks it to apply a fused Relu to out[0].
+ *   nothing; a->relu asks it to apply a fused Relu (1) or Clip to
+ *   [a->lo, a->hi] (2, Conv only) to out[0].
  * - scratch: floats of scratch memory run needs (NULL = none), for the
  *   plan and packed data in *a.
  * - plan (optional): the shape and attribute checks run does, done once
@@ -48,7 +49,8 @@ struct csq_kargs {
     const struct csq_tensor **in;    /* [nin], NULL = omitted */
     struct csq_tensor **out;         /* [nout] */
     int nthreads;                    /* threads the kernel may use */
-    int relu;                        /* apply a fused Relu to out[0] */
+    int relu;                        /* fused activation of out[0]: 1 Relu, 2 Clip */
+    float lo, hi;                    /* relu == 2: the Clip's bounds */
     float *scratch;                  /* run only: scratch(a) floats */
     const void *plan;                /* from op->plan, NULL = run checks */
     const float *packed;             /* from op->pack, NULL = none */
