@@ -267,7 +267,9 @@ int csq_dnnl_conv_run(struct csq_dnnl_conv *c, int tid, const float *x, const fl
 
     if (!c->impl[0])
         return -1;
-    if (nt > 1) {
+    /* outside a parallel region oneDNN's reorders take omp_get_max_threads():
+     * hold them to the node's count (-j 1 included) */
+    if (!omp_in_parallel()) {
         saved = omp_get_max_threads();
         omp_set_num_threads(nt);
     }
@@ -297,7 +299,7 @@ int csq_dnnl_conv_run(struct csq_dnnl_conv *c, int tid, const float *x, const fl
 
         rc = exec(c->ry, s->stream, 2, r);
     }
-    if (nt > 1)
+    if (saved)
         omp_set_num_threads(saved);
     return rc;
 }
