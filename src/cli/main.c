@@ -57,6 +57,7 @@ static int run(int argc, char **argv)
     int i, rc;
     size_t c;
 
+    cli_wait_policy(argv);
     csq_limit_set_memory(csq_limit_default_memory());
 
     for (i = 1; i < argc && argv[i][0] == '-'; i++) {

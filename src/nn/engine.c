@@ -42,6 +42,8 @@ struct prehook {
 struct step {
     int run;                /* computes a run-time value under this plan */
     int pre_taps;           /* taps before its fused Relu: run the Relu apart */
+    int post_taps;          /* taps after it: a fused Clip then runs apart after
+                             * them, as the Clip node it was */
     int planned;            /* plan holds op->plan's result */
     union {
         int64_t align;
@@ -75,6 +77,7 @@ struct csq_engine {
     float *scratch;
     size_t scratch_cap;
     int relu_op;            /* op row of Relu, for a fused Relu run apart */
+    int clip_op;            /* and of Clip */
 };
 
 int csq_engine_new(const struct csq_graph *g, struct csq_engine **out)
@@ -95,12 +98,24 @@ int csq_engine_new(const struct csq_graph *g, struct csq_engine **out)
     e->off = csq_mem_zarray((size_t)g->nvals + 1, sizeof *e->off);
     e->steps = csq_mem_zarray((size_t)g->nnodes + 1, sizeof *e->steps);
     e->relu_op = csq_ops_find("Relu");
+    e->clip_op = csq_ops_find("Clip");
     if (!e->t || !e->fl || !e->weight || !e->off || !e->steps) {
         csq_engine_free(e);
         return CSQ_ENOMEM;
     }
     *out = e;
     return CSQ_OK;
+}
+
+/* What node i's plan holds outside its bytes (op->release). */
+static void release_plan(struct csq_engine *e, int i)
+{
+    const struct csq_op *op = csq_ops_get(e->g->nodes[i].op);
+    struct step *s = &e->steps[i];
+
+    if (s->planned && op->release)
+        op->release(s->plan.b);
+    s->planned = 0;
 }
 
 void csq_engine_free(struct csq_engine *e)
@@ -111,8 +126,10 @@ void csq_engine_free(struct csq_engine *e)
         return;
     if (e->t && e->fl)
         csq_bind_release(e->g, e->t, e->fl);
-    for (i = 0; e->steps && i < e->g->nnodes; i++)
+    for (i = 0; e->steps && i < e->g->nnodes; i++) {
+        release_plan(e, i);
         csq_mem_afree(e->steps[i].packed);
+    }
     free(e->steps);
     free(e->t);
     free(e->fl);
@@ -149,6 +166,8 @@ int csq_engine_tap(struct csq_engine *e, int layer, enum csq_tap_at at,
     t->user = user;
     if (at == CSQ_TAP_PRE)
         e->steps[g->layers[layer].node].pre_taps++;
+    if (at == CSQ_TAP_POST)
+        e->steps[g->layers[layer].node].post_taps++;
     return CSQ_OK;
 }
 
@@ -184,7 +203,7 @@ void csq_engine_clear_hooks(struct csq_engine *e)
 
     e->ntaps = 0;
     for (i = 0; i < e->g->nnodes; i++)
-        e->steps[i].pre_taps = 0;
+        e->steps[i].pre_taps = e->steps[i].post_taps = 0;
     if (e->nhooks)
         e->planned = 0;     /* hook copies had arena space */
     e->nhooks = 0;
@@ -263,7 +282,7 @@ static int plan_steps(struct csq_engine *e)
         size_t np = 0;
 
         s->run = 0;
-        s->planned = 0;
+        release_plan(e, i);
         for (j = 0; j < n->nout && !n->dead; j++)
             if (n->out[j] >= 0 && is_runtime(e, n->out[j]))
                 s->run = 1;
@@ -275,6 +294,9 @@ static int plan_steps(struct csq_engine *e)
             return rc;
         }
         s->planned = 1;
+        /* a new plan may want its weights in another layout */
+        if (op->release)
+            s->packed_ok = 0;
         a.plan = s->plan.b;
         /* Only a constant weight can be packed ahead. */
         if (op->packed && n->nin > 1 && n->in[1] >= 0 &&
@@ -552,23 +574,32 @@ static int run_taps(struct csq_engine *e, int v, unsigned mask)
     return CSQ_OK;
 }
 
-/* The Relu fused into a node, applied apart, in place on its output. */
-static int relu_apart(const struct csq_engine *e, const struct csq_kargs *ka)
+/* The Relu or Clip fused into a node, applied apart, in place on its
+ * output, by the op's own kernel. */
+static int relu_apart(const struct csq_engine *e, const struct csq_kargs *ka, int kind)
 {
     struct csq_tensor *y = ka->out[0];
-    const struct csq_tensor *in[1];
+    struct csq_tensor lo = {CSQ_DT_FLOAT, 0, {0}, NULL}, hi = lo;
+    const struct csq_tensor *in[3];
     struct csq_tensor *out[1];
     struct csq_kargs a = *ka;
+    float b[2] = {ka->lo, ka->hi};
 
+    lo.data = &b[0];
+    hi.data = &b[1];
     in[0] = y;
+    in[1] = &lo;
+    in[2] = &hi;
     out[0] = y;
-    a.nin = a.nout = 1;
+    a.nin = kind == 2 ? 3 : 1;
+    a.nout = 1;
     a.in = in;
     a.out = out;
     a.relu = 0;
     a.plan = NULL;
     a.packed = NULL;
-    return csq_ops_get(e->relu_op)->run(&a);
+    a.opset = 13;           /* Clip's bounds as inputs */
+    return csq_ops_get(kind == 2 ? e->clip_op : e->relu_op)->run(&a);
 }
 
 /* Nodes [from, to) on the data in place (the values alive at from). */
@@ -590,7 +621,10 @@ static int run_nodes(struct csq_engine *e, int from, int to)
             continue;           /* dead, or folded at bind time */
         step_args(e, i, &a, &kb);
         a.scratch = e->scratch;
-        apart = n->fused_relu && s->pre_taps > 0;
+        /* a fused Clip was a node of its own: taps at and after the
+         * layer's output saw its input */
+        apart = n->fused_relu == 1 ? s->pre_taps > 0
+              : n->fused_relu == 2 && s->pre_taps + s->post_taps > 0;
         if (apart)
             a.relu = 0;
         for (h = 0; h < e->nhooks; h++) {
@@ -617,7 +651,14 @@ static int run_nodes(struct csq_engine *e, int from, int to)
             if (j == 0 && n->layer >= 0) {
                 if ((rc = run_taps(e, v, at_pre)) != 0)
                     return rc;
-                if (apart && (rc = relu_apart(e, &a)) != 0)
+                if (apart && n->fused_relu == 2) {
+                    if ((rc = run_taps(e, v, at_post)) != 0 ||
+                        (rc = relu_apart(e, &a, 2)) != 0 ||
+                        (rc = run_taps(e, v, at_input)) != 0)
+                        return rc;
+                    continue;
+                }
+                if (apart && (rc = relu_apart(e, &a, 1)) != 0)
                     return rc;
             }
             if ((rc = run_taps(e, v, at_post | at_input)) != 0)

@@ -72,7 +72,9 @@ struct csq_node {
     struct csq_attr *attrs;
     int nattrs;
     int dead;                /* removed by a pass; skipped everywhere */
-    int fused_relu;          /* a following Relu was folded in (csq_graph_fuse) */
+    int fused_relu;          /* a following activation was folded in (csq_graph_fuse):
+                              * 1 Relu, 2 Clip to [fused_lo, fused_hi] (Conv only) */
+    float fused_lo, fused_hi;
     int layer;               /* index in graph->layers or -1 */
 };
 
@@ -138,7 +140,8 @@ void csq_layer_layout(const struct csq_graph *g, int l, struct csq_layout *lay);
  * csq_graph_bind(1) + csq_graph_freeze   constant subgraphs become weights
  * csq_graph_fold_bn    folds BatchNormalization into the preceding Conv
  * csq_graph_find_layers quantizable layers and their names (layers.c)
- * csq_graph_fuse       Relu into the Conv / Add before it
+ * csq_graph_fuse       Relu into the Conv / Add before it, a Clip with
+ *                      constant bounds (ReLU6) into the Conv before it
  * csq_graph_bind(1)    the batch-1 shapes every reader of the graph sees
  */
 int csq_graph_check(struct csq_graph *g);

@@ -37,6 +37,7 @@ size_t csq_op_conv_scratch(const struct csq_kargs *a);
 int csq_op_conv_plan(const struct csq_kargs *a, void *plan);
 size_t csq_op_conv_packed(const struct csq_kargs *a);
 void csq_op_conv_pack(const struct csq_kargs *a, float *dst);
+void csq_op_conv_release(void *plan);
 /* op_gemm.c */
 CSQ_KERNEL(gemm);
 CSQ_KERNEL(matmul);

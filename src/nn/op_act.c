@@ -75,20 +75,64 @@ int csq_op_sigmoid_infer(struct csq_kargs *a)
     return unary_infer(a, 0);
 }
 
-/* exp of a non-positive argument only, so nothing overflows. */
-static float sigmoid(float v)
+/* exp(t) for t <= 0, in straight-line code that vectorizes: Cephes'
+ * expf (range reduction by ln 2 in two parts, degree-6 polynomial, within
+ * 2 ulp of expf).  Below -87.3 it gives about 1e-38 where expf goes
+ * subnormal, which leaves the sigmoid within 1e-38 of the exact value. */
+static inline float exp_nonpos(float t)
 {
-    float e;
+    union { int32_t i; float f; } m, sc;
+    float n, r, p;
 
-    if (v >= 0.0f)
-        return 1.0f / (1.0f + expf(-v));
-    e = expf(v);
-    return e / (1.0f + e);
+    t = t >= -87.3f ? t : -87.3f;                       /* also NaN -> -87.3 */
+    /* round(t / ln 2) by the 1.5 * 2^23 trick: its integer sits in the
+     * low mantissa bits, so no float-to-int conversion (which would keep
+     * the loop from vectorizing under -ftrapping-math) */
+    m.f = t * 1.44269504f + 12582912.0f;
+    n = m.f - 12582912.0f;
+    r = t - n * 0.693359375f + n * 2.12194440e-4f;
+    p = 1.9875691500e-4f;
+    p = p * r + 1.3981999507e-3f;
+    p = p * r + 8.3334519073e-3f;
+    p = p * r + 4.1665795894e-2f;
+    p = p * r + 1.6666665459e-1f;
+    p = p * r + 5.0000001201e-1f;
+    p = p * r * r + r + 1.0f;
+    sc.i = (m.i - 0x4B400000 + 127) * (1 << 23);
+    return p * sc.f;
 }
+
+/* 1 / (1 + exp(-v)) from exp(-|v|), so nothing overflows.  Cloned for
+ * AVX-512 and AVX2 (picked at load time); EfficientNet spent 45% of its
+ * forward pass in the scalar expf of this op (BENCHMARKS.md, issue 16). */
+#if defined(__GNUC__) && defined(__x86_64__) && !defined(__clang__)
+__attribute__((target_clones("avx512f", "avx2", "default")))
+#endif
+static void sigmoid_span(const float *x, float *o, int64_t n)
+{
+    int64_t i;
+
+#pragma omp simd
+    for (i = 0; i < n; i++) {
+        /* every value computed, then selected: no branch left to trap */
+        float v = x[i], nv = -v, e = exp_nonpos(v < 0.0f ? v : nv);
+        float d = 1.0f / (1.0f + e), ed = e * d, s = v >= 0.0f ? d : ed;
+
+        o[i] = v != v ? v : s;              /* NaN stays NaN */
+    }
+}
+
+#define SIG_CHUNK 4096
 
 int csq_op_sigmoid_run(struct csq_kargs *a)
 {
-    MAP_F32(sigmoid(v));
+    const float *x = a->in[0]->data;
+    float *o = a->out[0]->data;
+    int64_t n = csq_tensor_numel(a->out[0]), c;
+
+#pragma omp parallel for num_threads(CSQ_OP_NT(a)) if (n >= PAR_MIN)
+    for (c = 0; c < n; c += SIG_CHUNK)
+        sigmoid_span(x + c, o + c, n - c < SIG_CHUNK ? n - c : SIG_CHUNK);
     return 0;
 }
 

@@ -30,6 +30,7 @@
 #include <cblas.h>
 #include <omp.h>
 
+#include "nn/dnnl.h"
 #include "nn/im2col.h"
 #include "nn/kernels.h"
 #include "nn/op_win.h"
@@ -48,7 +49,7 @@
  * tile path rather than one small sgemm per image */
 #define DIRECT_1X1_MIN 256
 
-enum { PATH_DW, PATH_1X1, PATH_COL, PATH_WINO };
+enum { PATH_DW, PATH_1X1, PATH_COL, PATH_WINO, PATH_DNNL };
 
 struct conv {
     int64_t n, c, h, w;         /* input; h = 1 for 1-D */
@@ -62,7 +63,10 @@ struct conv {
     int64_t items;              /* parallel work items */
     int nt;                     /* threads */
     int64_t tw, ntiles;         /* Winograd: 2x2 tiles per row, in all */
-    int relu;                   /* a Relu is fused in: clamp while cache-hot */
+    int relu;                   /* fused activation (kargs.relu): 1 Relu, 2 Clip [lo, hi] */
+    float lo, hi;
+    int64_t pb, pr;             /* end pads (bottom, right) */
+    struct csq_dnnl_conv *dnnl; /* PATH_DNNL: oneDNN's primitive, one image */
 };
 
 static_assert(sizeof(struct conv) <= CSQ_OP_PLAN_BYTES, "conv plan too big");
@@ -77,6 +81,28 @@ static void relu_block(float *y, int64_t rows, int64_t cols, int64_t ld)
 #pragma omp simd
         for (i = 0; i < cols; i++)
             yr[i] = yr[i] < 0.0f ? 0.0f : yr[i];   /* NaN stays NaN */
+    }
+}
+
+/* The fused activation of p on a block, while it is in cache. */
+static void act_block(const struct conv *p, float *y, int64_t rows, int64_t cols, int64_t ld)
+{
+    int64_t r, i;
+
+    if (p->relu != 2) {
+        relu_block(y, rows, cols, ld);
+        return;
+    }
+    for (r = 0; r < rows; r++) {
+        float *yr = y + r * ld, lo = p->lo, hi = p->hi;
+
+        /* min(max(x, lo), hi) as Clip computes it */
+#pragma omp simd
+        for (i = 0; i < cols; i++) {
+            float v = yr[i] < lo ? lo : yr[i];
+
+            yr[i] = v > hi ? hi : v;
+        }
     }
 }
 
@@ -146,6 +172,7 @@ static int conv_check(const struct csq_kargs *a, struct conv *p)
         p->sw = win.s[0];
         p->dw = win.d[0];
         p->pl = win.pb[0];
+        p->pr = win.pe[0];
     } else {
         p->h = win.in[0];
         p->w = win.in[1];
@@ -159,6 +186,8 @@ static int conv_check(const struct csq_kargs *a, struct conv *p)
         p->dw = win.d[1];
         p->pt = win.pb[0];
         p->pl = win.pb[1];
+        p->pb = win.pe[0];
+        p->pr = win.pe[1];
     }
     p->hw = p->h * p->w;
     p->ohw = p->oh * p->ow;
@@ -236,6 +265,8 @@ static int64_t wino_rows(const struct conv *p)
 
 static int64_t per_thread(const struct conv *p)
 {
+    if (p->path == PATH_DNNL)
+        return (int64_t)csq_dnnl_conv_scratch(p->dnnl);
     if (p->path == PATH_WINO)
         return 16 * (p->c + p->m) * p->tile + wino_rows(p);
     if (p->path != PATH_COL)
@@ -279,9 +310,60 @@ static int get_plan(const struct csq_kargs *a, struct conv *p)
     return 0;
 }
 
+/* oneDNN's primitive for *p, when it has one: every 2-D or 1-D float
+ * Conv the adapter accepts (measured in BENCHMARKS.md, issue 16). */
+static int dnnl_plan(const struct csq_kargs *a, struct conv *p)
+{
+    struct csq_dnnl_geom g;
+
+    g.c = p->c;
+    g.m = p->m;
+    g.g = p->g;
+    g.h = p->h;
+    g.w = p->w;
+    g.oh = p->oh;
+    g.ow = p->ow;
+    g.kh = p->kh;
+    g.kw = p->kw;
+    g.sh = p->sh;
+    g.sw = p->sw;
+    g.dh = p->dh;
+    g.dw = p->dw;
+    g.pt = p->pt;
+    g.pl = p->pl;
+    g.pb = p->pb;
+    g.pr = p->pr;
+    g.bias = a->nin > 2 && a->in[2];
+    if (p->n < 1)
+        return 0;
+    if (csq_dnnl_conv_new(&g, p->nt, &p->dnnl) != 0)
+        return csq_fail(CSQ_ENOMEM, "node '%s' (Conv): out of memory for oneDNN's primitive",
+                        a->name);
+    if (p->dnnl) {
+        p->path = PATH_DNNL;
+        p->items = p->n;
+        p->tile = p->nb = 0;
+    }
+    return 0;
+}
+
 int csq_op_conv_plan(const struct csq_kargs *a, void *plan)
 {
-    return get_plan(a, plan);
+    struct conv *p = plan;
+    int rc;
+
+    if ((rc = get_plan(a, p)))
+        return rc;
+    return dnnl_plan(a, p);
+}
+
+void csq_op_conv_release(void *plan)
+{
+    struct conv *p = plan;
+
+    if (p->path == PATH_DNNL)
+        csq_dnnl_conv_free(p->dnnl);
+    p->dnnl = NULL;
 }
 
 size_t csq_op_conv_scratch(const struct csq_kargs *a)
@@ -290,6 +372,8 @@ size_t csq_op_conv_scratch(const struct csq_kargs *a)
 
     if (get_plan(a, &p))
         return 0;
+    if (p.path == PATH_DNNL && !a->packed)
+        conv_plan(a, &p);       /* a weight known only at run: own paths */
     return (size_t)(per_thread(&p) * p.nt +
                     (p.path == PATH_WINO && !a->packed ? 16 * p.m * p.c : 0));
 }
@@ -502,7 +586,11 @@ size_t csq_op_conv_packed(const struct csq_kargs *a)
 {
     struct conv p;
 
-    if (get_plan(a, &p) || p.path != PATH_WINO)
+    if (get_plan(a, &p))
+        return 0;
+    if (p.path == PATH_DNNL)
+        return csq_dnnl_conv_packed(p.dnnl);
+    if (p.path != PATH_WINO)
         return 0;
     return (size_t)(16 * p.m * p.c);
 }
@@ -520,7 +608,11 @@ void csq_op_conv_pack(const struct csq_kargs *a, float *dst)
 {
     struct conv p;
 
-    if (get_plan(a, &p) == 0 && p.path == PATH_WINO)
+    if (get_plan(a, &p))
+        return;
+    if (p.path == PATH_DNNL)
+        csq_dnnl_conv_pack(p.dnnl, a->in[1]->data, dst);
+    else if (p.path == PATH_WINO)
         wino_all(&p, a->in[1]->data, dst);
 }
 
@@ -625,8 +717,8 @@ static void wino_block(const struct conv *p, const float *x, const float *u, con
                 o1[2 * t + 1] = s1[1][t] - s1[2][t] - s1[3][t] + bias;
             }
             if (p->relu) {
-                relu_block(o0 + c0, 1, c1 - c0, 0);
-                relu_block(o1 + c0, 1, c1 - c0, 0);
+                act_block(p, o0 + c0, 1, c1 - c0, 0);
+                act_block(p, o1 + c0, 1, c1 - c0, 0);
             }
             memcpy(yo + c0, o0 + c0, (size_t)(c1 - c0) * sizeof *yo);
             if (ti * 2 + 1 < p->oh)
@@ -649,7 +741,7 @@ static void run_item(const struct conv *p, const float *x, const float *w, const
         dw_plane(p, x + (n * p->c + ci) * p->hw, w + m * p->kh * p->kw, b ? b[m] : 0.0f,
                  y + (n * p->m + m) * p->ohw);
         if (p->relu)
-            relu_block(y + (n * p->m + m) * p->ohw, 1, p->ohw, 0);
+            act_block(p, y + (n * p->m + m) * p->ohw, 1, p->ohw, 0);
     } else if (p->path == PATH_1X1) {
         int64_t n = it / p->g, g = it % p->g;
         float *yo = y + (n * p->m + g * p->mg) * p->ohw;
@@ -659,7 +751,7 @@ static void run_item(const struct conv *p, const float *x, const float *w, const
                     (int)p->cg, 1.0f, w + g * p->mg * p->k, (int)p->k,
                     x + (n * p->c + g * p->cg) * p->hw, (int)p->hw, beta, yo, (int)p->ohw);
         if (p->relu)
-            relu_block(yo, 1, p->mg * p->ohw, 0);
+            act_block(p, yo, 1, p->mg * p->ohw, 0);
     } else if (!p->nb) {
         int64_t per = (p->ohw + p->tile - 1) / p->tile;
         int64_t t = it % per, ng = it / per, n = ng / p->g, g = ng % p->g;
@@ -672,7 +764,7 @@ static void run_item(const struct conv *p, const float *x, const float *w, const
                     (int)p->k, 1.0f, w + g * p->mg * p->k, (int)p->k, buf, (int)len,
                     beta, yo, (int)p->ohw);
         if (p->relu)
-            relu_block(yo, p->mg, len, p->ohw);
+            act_block(p, yo, p->mg, len, p->ohw);
     } else {
         int64_t blocks = (p->n + p->nb - 1) / p->nb;
         int64_t g = it / blocks, n0 = (it % blocks) * p->nb;
@@ -687,7 +779,7 @@ static void run_item(const struct conv *p, const float *x, const float *w, const
                     (int)p->k, 1.0f, w + g * p->mg * p->k, (int)p->k, buf, (int)len,
                     beta, tmp, (int)len);
         if (p->relu)
-            relu_block(tmp, 1, p->mg * len, 0);
+            act_block(p, tmp, 1, p->mg * len, 0);
         for (i = 0; i < cnt; i++) {
             float *yo = y + ((n0 + i) * p->m + g * p->mg) * p->ohw;
 
@@ -696,6 +788,39 @@ static void run_item(const struct conv *p, const float *x, const float *w, const
                        (size_t)p->ohw * sizeof *yo);
         }
     }
+}
+
+/* Images through oneDNN: one at a time on all threads (batch 1), or one
+ * image per thread in a loop over the batch. */
+static int dnnl_run(const struct conv *p, const float *x, const float *w, const float *b,
+                    float *y, float *scratch, const char *name)
+{
+    int64_t per = per_thread(p), it;
+    int nt = p->items < p->nt ? (int)p->items : p->nt, rc = 0;
+
+    if (nt <= 1) {
+        for (it = 0; it < p->items && !rc; it++) {
+            float *yo = y + it * p->m * p->ohw;
+
+            rc = csq_dnnl_conv_run(p->dnnl, 0, x + it * p->c * p->hw, w, b, yo, scratch, p->nt);
+            if (p->relu)
+                act_block(p, yo, 1, p->m * p->ohw, 0);
+        }
+    } else {
+#pragma omp parallel for num_threads(nt) schedule(dynamic, 1) reduction(| : rc)
+        for (it = 0; it < p->items; it++) {
+            int tid = omp_get_thread_num();
+            float *yo = y + it * p->m * p->ohw;
+
+            rc |= csq_dnnl_conv_run(p->dnnl, tid, x + it * p->c * p->hw, w, b, yo,
+                                    scratch + per * tid, 1);
+            if (p->relu)
+                act_block(p, yo, 1, p->m * p->ohw, 0);
+        }
+    }
+    if (rc)
+        return csq_fail(CSQ_EUNSUPPORTED, "node '%s' (Conv): oneDNN failed", name);
+    return 0;
 }
 
 int csq_op_conv_run(struct csq_kargs *a)
@@ -709,12 +834,18 @@ int csq_op_conv_run(struct csq_kargs *a)
     if ((rc = get_plan(a, &p)))
         return rc;
     p.relu = a->relu;
+    p.lo = a->lo;
+    p.hi = a->hi;
     x = a->in[0]->data;
     w = a->in[1]->data;
     b = a->nin > 2 && a->in[2] ? a->in[2]->data : NULL;
     y = a->out[0]->data;
     if (p.items == 0)
         return 0;
+    if (p.path == PATH_DNNL && a->packed)
+        return dnnl_run(&p, x, a->packed, b, y, scratch, a->name);
+    if (p.path == PATH_DNNL)
+        conv_plan(a, &p);
     per = per_thread(&p);
     nt = p.items < p.nt ? (int)p.items : p.nt;
     if (p.path == PATH_WINO && a->packed) {

@@ -12,13 +12,14 @@
 #include "nn/ops.h"
 
 #define ROW(onnx, fn, scr, fl) \
-    { onnx, csq_op_##fn##_infer, csq_op_##fn##_run, scr, NULL, NULL, NULL, fl }
+    { onnx, csq_op_##fn##_infer, csq_op_##fn##_run, scr, NULL, NULL, NULL, fl, NULL }
 /* an op whose checks run once per engine plan */
 #define PLANNED(onnx, fn, scr, pk, pks) \
-    { onnx, csq_op_##fn##_infer, csq_op_##fn##_run, scr, csq_op_##fn##_plan, pk, pks, 0 }
+    { onnx, csq_op_##fn##_infer, csq_op_##fn##_run, scr, csq_op_##fn##_plan, pk, pks, 0, NULL }
 
 static const struct csq_op op_table[] = {
-    PLANNED("Conv", conv, csq_op_conv_scratch, csq_op_conv_packed, csq_op_conv_pack),
+    { "Conv", csq_op_conv_infer, csq_op_conv_run, csq_op_conv_scratch, csq_op_conv_plan,
+      csq_op_conv_packed, csq_op_conv_pack, 0, csq_op_conv_release },
     PLANNED("Gemm", gemm, NULL, NULL, NULL),
     PLANNED("MatMul", matmul, NULL, NULL, NULL),
     PLANNED("MaxPool", maxpool, csq_op_pool_scratch, NULL, NULL),
@@ -110,6 +111,8 @@ void csq_ops_args(const struct csq_graph *g, int node, struct csq_tensor *t,
     a->out = b->out;
     a->nthreads = csq_ops_threads();
     a->relu = n->fused_relu;
+    a->lo = n->fused_lo;
+    a->hi = n->fused_hi;
     for (j = 0; j < n->nin; j++)
         b->in[j] = n->in[j] >= 0 ? &t[n->in[j]] : NULL;
     for (j = 0; j < n->nout; j++)

@@ -14,7 +14,8 @@
  * - run: compute out[i]->data, which the caller allocated with the size
  *   infer gave.  Never fails on shapes infer accepted; may use a->scratch;
  *   allocates nothing.  With a->plan set it trusts the plan and checks
- *   nothing; a->relu asks it to apply a fused Relu to out[0].
+ *   nothing; a->relu asks it to apply a fused Relu (1) or Clip to
+ *   [a->lo, a->hi] (2, Conv only) to out[0].
  * - scratch: floats of scratch memory run needs (NULL = none), for the
  *   plan and packed data in *a.
  * - plan (optional): the shape and attribute checks run does, done once
@@ -25,6 +26,9 @@
  *   computation into dst; an engine packs once, and again only when the
  *   weight is substituted.  run finds them in a->packed (NULL = none:
  *   run derives them in scratch).
+ * - release (optional): frees what plan made outside plan[] (oneDNN's
+ *   primitives); the engine calls it before planning a node again and
+ *   when it is freed.
  * Omitted optional inputs are NULL in in[] (nin counts them); outputs
  * nobody asked for (an empty name in the file) are NULL in out[]: infer
  * and run skip them.
@@ -45,7 +49,8 @@ struct csq_kargs {
     const struct csq_tensor **in;    /* [nin], NULL = omitted */
     struct csq_tensor **out;         /* [nout] */
     int nthreads;                    /* threads the kernel may use */
-    int relu;                        /* apply a fused Relu to out[0] */
+    int relu;                        /* fused activation of out[0]: 1 Relu, 2 Clip */
+    float lo, hi;                    /* relu == 2: the Clip's bounds */
     float *scratch;                  /* run only: scratch(a) floats */
     const void *plan;                /* from op->plan, NULL = run checks */
     const float *packed;             /* from op->pack, NULL = none */
@@ -69,6 +74,7 @@ struct csq_op {
     size_t (*packed)(const struct csq_kargs *a);
     void (*pack)(const struct csq_kargs *a, float *dst);
     unsigned flags;
+    void (*release)(void *plan);
 };
 
 /* Room for a node's tensor pointers and label (the loader refuses nodes

@@ -95,7 +95,7 @@ done <<'TABLE'
 2|-m|score "$D" -o "$O/s.tsv"
 1|'[^']*/nodir'|score -m "$M" "$T/nodir" -o "$O/s.tsv"
 1|'/nonexistent/dir/out\.tsv'|score -m "$M" "$D" -o /nonexistent/dir/out.tsv
-1|fmnist_resnet\.onnx'?: batch [0-9]+ needs [0-9.]+ MiB of activations, over the memory limit of 4\.0 MiB: try a smaller batch; --max-memory sets the limit|--max-memory 4MiB score -m "$M" "$D" --batch 64 -o "$O/s.tsv"
+1|fmnist_resnet\.onnx'?: batch [0-9]+ needs [0-9.]+ MiB of activations, over the memory limit of 2\.0 MiB: try a smaller batch; --max-memory sets the limit|--max-memory 2MiB score -m "$M" "$D" --batch 64 -o "$O/s.tsv"
 1|big\.png'?: 1200x1000 pixels need more than the memory limit of 1\.0 MiB; --max-memory sets the limit|--max-memory 1MiB score -m "$M" "$T/big" --docs samples --batch 1 -o "$O/s.tsv"
 # allocate
 2|--size '12XB'|allocate --scores "$S" --size 12XB -o "$O/b.tsv"

@@ -123,6 +123,7 @@ static __attribute__((unused)) int kt_run(struct csq_kargs *a, kfn infer, kfn ru
 {
     const struct csq_op *op = csq_ops_get(csq_ops_find(a->node->op_type));
     static union { int64_t align; unsigned char b[CSQ_OP_PLAN_BYTES]; } plan;
+    float *packed = NULL;
     int i, rc;
 
     a->plan = NULL;
@@ -145,6 +146,16 @@ static __attribute__((unused)) int kt_run(struct csq_kargs *a, kfn infer, kfn ru
         if ((rc = op->plan(a, plan.b)) != 0)
             return rc;
         a->plan = plan.b;
+        /* pack a constant weight as an engine does (Winograd, oneDNN) */
+        if (op->packed && a->nin > 1 && a->in[1] && a->in[1]->data) {
+            size_t np = op->packed(a);
+
+            if (np) {
+                packed = malloc(np * sizeof *packed);
+                op->pack(a, packed);
+                a->packed = packed;
+            }
+        }
     }
     if (!scratch && op)
         scratch = op->scratch;
@@ -157,7 +168,11 @@ static __attribute__((unused)) int kt_run(struct csq_kargs *a, kfn infer, kfn ru
     }
     a->scratch = *scratchp;
     rc = run(a);
+    if (a->plan && op->release)
+        op->release(plan.b);
     a->plan = NULL;
+    a->packed = NULL;
+    free(packed);
     return rc;
 }
 

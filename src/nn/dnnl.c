@@ -1,0 +1,359 @@
+/*
+ * dnnl: oneDNN convolutions behind op_conv.c (see dnnl.h).
+ *
+ * One primitive per planned Conv node, made for a single image with
+ * format "any" for source, weights and destination, so oneDNN picks its
+ * blocked layout and jit kernel (brgconv / jit:avx512 / brdgmm_dw ...).
+ * csmpq's tensors stay NCHW: per image, the source is reordered into the
+ * blocked layout in scratch, convolved, and the destination reordered back
+ * while both are still in cache.  Each running thread has a slot of its
+ * own (memory objects, stream; the scratchpad is in csmpq's scratch), so
+ * threads may run different images through one primitive at once.
+ * Nothing is allocated per forward: memory objects are made at plan time
+ * and only get new data handles.
+ */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "nn/dnnl.h"
+
+#ifdef HAVE_DNNL
+
+#include <omp.h>
+#include <oneapi/dnnl/dnnl.h>
+
+struct slot {
+    dnnl_stream_t stream;
+    dnnl_memory_t x, xb, w, b, yb, y, pad;
+};
+
+struct csq_dnnl_conv {
+    dnnl_primitive_t conv, rx, ry;  /* rx, ry NULL: no reorder needed */
+    dnnl_memory_desc_t xmd, wmd, ymd, padmd;    /* the primitive's */
+    dnnl_memory_desc_t plain_x, plain_y, wplain, bmd;   /* csmpq's */
+    int bias;
+    size_t xb_floats, yb_floats, pad_floats;
+    int nslots;
+    struct slot *slots;
+    char impl[64];
+};
+
+static dnnl_engine_t engine;
+static int state;               /* 0 unknown, 1 on, -1 off */
+
+int csq_dnnl_enabled(void)
+{
+    if (state == 0) {
+        const char *isa = getenv("CSMPQ_ISA");
+
+        state = -1;
+        if (isa && strcmp(isa, "portable") == 0)
+            return 0;
+        /* Must precede the first primitive; caps what oneDNN dispatches to. */
+        if (isa && strcmp(isa, "avx2") == 0)
+            dnnl_set_max_cpu_isa(dnnl_cpu_isa_avx2);
+        dnnl_set_verbose(0);
+        if (dnnl_engine_create(&engine, dnnl_cpu, 0) == dnnl_success)
+            state = 1;
+    }
+    return state == 1;
+}
+
+/* floats of a memory descriptor, rounded up to a cache line */
+static size_t md_floats(const dnnl_memory_desc_t *md)
+{
+    size_t b = dnnl_memory_desc_get_size(md);
+
+    return ((b + 63) & ~(size_t)63) / sizeof(float);
+}
+
+static int make_reorder(const dnnl_memory_desc_t *from, const dnnl_memory_desc_t *to,
+                        dnnl_primitive_t *out)
+{
+    dnnl_primitive_desc_t pd;
+    dnnl_status_t s;
+
+    *out = NULL;
+    if (dnnl_memory_desc_equal(from, to))
+        return 0;
+    if (dnnl_reorder_primitive_desc_create(&pd, from, engine, to, engine, NULL) != dnnl_success)
+        return -1;
+    s = dnnl_primitive_create(out, pd);
+    dnnl_primitive_desc_destroy(pd);
+    return s == dnnl_success ? 0 : -1;
+}
+
+static int make_slot(struct csq_dnnl_conv *c, struct slot *s)
+{
+    if (dnnl_stream_create(&s->stream, engine, dnnl_stream_default_flags) != dnnl_success)
+        return -1;
+    if (dnnl_memory_create(&s->x, &c->plain_x, engine, DNNL_MEMORY_NONE) ||
+        dnnl_memory_create(&s->y, &c->plain_y, engine, DNNL_MEMORY_NONE) ||
+        dnnl_memory_create(&s->w, &c->wmd, engine, DNNL_MEMORY_NONE) ||
+        dnnl_memory_create(&s->pad, &c->padmd, engine, DNNL_MEMORY_NONE) ||
+        (c->bias && dnnl_memory_create(&s->b, &c->bmd, engine, DNNL_MEMORY_NONE)) ||
+        (c->rx && dnnl_memory_create(&s->xb, &c->xmd, engine, DNNL_MEMORY_NONE)) ||
+        (c->ry && dnnl_memory_create(&s->yb, &c->ymd, engine, DNNL_MEMORY_NONE)))
+        return -1;
+    return 0;
+}
+
+int csq_dnnl_conv_new(const struct csq_dnnl_geom *g, int nthreads, struct csq_dnnl_conv **out)
+{
+    dnnl_dims_t sd = {1, g->c, g->h, g->w}, dd = {1, g->m, g->oh, g->ow}, bd = {g->m};
+    dnnl_dims_t strides = {g->sh, g->sw}, dil = {g->dh - 1, g->dw - 1};
+    dnnl_dims_t pl = {g->pt, g->pl}, pr = {g->pb, g->pr};
+    dnnl_memory_desc_t any_x, any_w, any_y;
+    dnnl_convolution_desc_t cd;
+    dnnl_primitive_attr_t attr = NULL;
+    dnnl_primitive_desc_t pd = NULL;
+    struct csq_dnnl_conv *c;
+    const char *impl = "";
+    int i, ok = 0, saved;
+
+    *out = NULL;
+    if (!csq_dnnl_enabled() || g->pb < 0 || g->pr < 0 || g->c % g->g || g->m % g->g)
+        return 0;
+    c = calloc(1, sizeof *c);
+    if (!c)
+        return -1;
+    c->bias = g->bias;
+    dnnl_memory_desc_init_by_tag(&c->plain_x, 4, sd, dnnl_f32, dnnl_nchw);
+    dnnl_memory_desc_init_by_tag(&c->plain_y, 4, dd, dnnl_f32, dnnl_nchw);
+    dnnl_memory_desc_init_by_tag(&any_x, 4, sd, dnnl_f32, dnnl_format_tag_any);
+    dnnl_memory_desc_init_by_tag(&any_y, 4, dd, dnnl_f32, dnnl_format_tag_any);
+    dnnl_memory_desc_init_by_tag(&c->bmd, 1, bd, dnnl_f32, dnnl_x);
+    if (g->g == 1) {
+        dnnl_dims_t wd = {g->m, g->c, g->kh, g->kw};
+
+        dnnl_memory_desc_init_by_tag(&c->wplain, 4, wd, dnnl_f32, dnnl_oihw);
+        dnnl_memory_desc_init_by_tag(&any_w, 4, wd, dnnl_f32, dnnl_format_tag_any);
+    } else {
+        dnnl_dims_t wd = {g->g, g->m / g->g, g->c / g->g, g->kh, g->kw};
+
+        dnnl_memory_desc_init_by_tag(&c->wplain, 5, wd, dnnl_f32, dnnl_goihw);
+        dnnl_memory_desc_init_by_tag(&any_w, 5, wd, dnnl_f32, dnnl_format_tag_any);
+    }
+    /* the primitive's thread split is fixed when it is made */
+    saved = omp_get_max_threads();
+    omp_set_num_threads(nthreads);
+    if (dnnl_dilated_convolution_forward_desc_init(&cd, dnnl_forward_inference,
+                                                   dnnl_convolution_direct, &any_x, &any_w,
+                                                   g->bias ? &c->bmd : NULL, &any_y, strides, dil,
+                                                   pl, pr) != dnnl_success ||
+        dnnl_primitive_attr_create(&attr) != dnnl_success ||
+        dnnl_primitive_attr_set_scratchpad_mode(attr, dnnl_scratchpad_mode_user) != dnnl_success ||
+        dnnl_primitive_desc_create(&pd, &cd, attr, engine, NULL) != dnnl_success)
+        goto done;
+    c->xmd = *dnnl_primitive_desc_query_md(pd, dnnl_query_src_md, 0);
+    c->wmd = *dnnl_primitive_desc_query_md(pd, dnnl_query_weights_md, 0);
+    c->ymd = *dnnl_primitive_desc_query_md(pd, dnnl_query_dst_md, 0);
+    c->padmd = *dnnl_primitive_desc_query_md(pd, dnnl_query_scratchpad_md, 0);
+    c->pad_floats = md_floats(&c->padmd);
+    dnnl_primitive_desc_query(pd, dnnl_query_impl_info_str, 0, &impl);
+    strncpy(c->impl, impl ? impl : "", sizeof c->impl - 1);
+    if (dnnl_primitive_create(&c->conv, pd) != dnnl_success ||
+        make_reorder(&c->plain_x, &c->xmd, &c->rx) || make_reorder(&c->ymd, &c->plain_y, &c->ry))
+        goto done;
+    c->xb_floats = c->rx ? md_floats(&c->xmd) : 0;
+    c->yb_floats = c->ry ? md_floats(&c->ymd) : 0;
+    c->nslots = nthreads;
+    c->slots = calloc((size_t)nthreads, sizeof *c->slots);
+    if (!c->slots)
+        goto done;
+    for (i = 0; i < nthreads; i++)
+        if (make_slot(c, &c->slots[i]))
+            goto done;
+    ok = 1;
+done:
+    omp_set_num_threads(saved);
+    if (pd)
+        dnnl_primitive_desc_destroy(pd);
+    if (attr)
+        dnnl_primitive_attr_destroy(attr);
+    if (!ok) {
+        csq_dnnl_conv_free(c);
+        return 0;           /* oneDNN refuses: op_conv.c's own paths */
+    }
+    *out = c;
+    return 0;
+}
+
+void csq_dnnl_conv_free(struct csq_dnnl_conv *c)
+{
+    int i;
+
+    if (!c)
+        return;
+    for (i = 0; c->slots && i < c->nslots; i++) {
+        struct slot *s = &c->slots[i];
+        dnnl_memory_t *m[] = {&s->x, &s->xb, &s->w, &s->b, &s->yb, &s->y, &s->pad};
+        size_t j;
+
+        for (j = 0; j < sizeof m / sizeof m[0]; j++)
+            if (*m[j])
+                dnnl_memory_destroy(*m[j]);
+        if (s->stream)
+            dnnl_stream_destroy(s->stream);
+    }
+    free(c->slots);
+    if (c->conv)
+        dnnl_primitive_destroy(c->conv);
+    if (c->rx)
+        dnnl_primitive_destroy(c->rx);
+    if (c->ry)
+        dnnl_primitive_destroy(c->ry);
+    free(c);
+}
+
+size_t csq_dnnl_conv_packed(const struct csq_dnnl_conv *c)
+{
+    return md_floats(&c->wmd);
+}
+
+size_t csq_dnnl_conv_scratch(const struct csq_dnnl_conv *c)
+{
+    return c->xb_floats + c->yb_floats + c->pad_floats;
+}
+
+const char *csq_dnnl_conv_impl(const struct csq_dnnl_conv *c)
+{
+    return c->impl;
+}
+
+static int exec(dnnl_primitive_t p, dnnl_stream_t st, int n, const dnnl_exec_arg_t *args)
+{
+    return dnnl_primitive_execute(p, st, n, args) != dnnl_success;
+}
+
+void csq_dnnl_conv_pack(struct csq_dnnl_conv *c, const float *w, float *dst)
+{
+    dnnl_memory_t from = NULL, to = NULL;
+    dnnl_primitive_t r = NULL;
+    int fail = 1;
+
+    /* once per engine: a reorder made here and dropped */
+    if (dnnl_memory_create(&from, &c->wplain, engine, (void *)w) == dnnl_success &&
+        dnnl_memory_create(&to, &c->wmd, engine, dst) == dnnl_success) {
+        if (dnnl_memory_desc_equal(&c->wplain, &c->wmd)) {
+            memcpy(dst, w, dnnl_memory_desc_get_size(&c->wmd));
+            fail = 0;
+        } else if (make_reorder(&c->wplain, &c->wmd, &r) == 0) {
+            dnnl_exec_arg_t a[2] = {{DNNL_ARG_FROM, from}, {DNNL_ARG_TO, to}};
+
+            fail = exec(r, c->slots[0].stream, 2, a);
+            dnnl_stream_wait(c->slots[0].stream);
+        }
+    }
+    if (fail)   /* run reports it: a NaN weight fails no check, so flag it */
+        c->impl[0] = '\0';
+    if (r)
+        dnnl_primitive_destroy(r);
+    if (from)
+        dnnl_memory_destroy(from);
+    if (to)
+        dnnl_memory_destroy(to);
+}
+
+int csq_dnnl_conv_run(struct csq_dnnl_conv *c, int tid, const float *x, const float *wpacked,
+                      const float *bias, float *y, float *scratch, int nt)
+{
+    struct slot *s = &c->slots[tid];
+    float *xb = scratch, *yb = scratch + c->xb_floats, *pad = yb + c->yb_floats;
+    dnnl_exec_arg_t a[5];
+    int n = 0, rc = 0, saved = 0;
+
+    if (!c->impl[0])
+        return -1;
+    /* outside a parallel region oneDNN's reorders take omp_get_max_threads():
+     * hold them to the node's count (-j 1 included) */
+    if (!omp_in_parallel()) {
+        saved = omp_get_max_threads();
+        omp_set_num_threads(nt);
+    }
+    dnnl_memory_set_data_handle(s->x, (void *)x);
+    dnnl_memory_set_data_handle(s->y, y);
+    dnnl_memory_set_data_handle(s->w, (void *)wpacked);
+    dnnl_memory_set_data_handle(s->pad, pad);
+    if (c->rx) {
+        dnnl_exec_arg_t r[2] = {{DNNL_ARG_FROM, s->x}, {DNNL_ARG_TO, s->xb}};
+
+        dnnl_memory_set_data_handle(s->xb, xb);
+        rc = exec(c->rx, s->stream, 2, r);
+    }
+    if (c->ry)
+        dnnl_memory_set_data_handle(s->yb, yb);
+    a[n++] = (dnnl_exec_arg_t){DNNL_ARG_SRC, c->rx ? s->xb : s->x};
+    a[n++] = (dnnl_exec_arg_t){DNNL_ARG_WEIGHTS, s->w};
+    if (c->bias) {
+        dnnl_memory_set_data_handle(s->b, (void *)bias);
+        a[n++] = (dnnl_exec_arg_t){DNNL_ARG_BIAS, s->b};
+    }
+    a[n++] = (dnnl_exec_arg_t){DNNL_ARG_DST, c->ry ? s->yb : s->y};
+    a[n++] = (dnnl_exec_arg_t){DNNL_ARG_SCRATCHPAD, s->pad};
+    rc = rc || exec(c->conv, s->stream, n, a);
+    if (!rc && c->ry) {
+        dnnl_exec_arg_t r[2] = {{DNNL_ARG_FROM, s->yb}, {DNNL_ARG_TO, s->y}};
+
+        rc = exec(c->ry, s->stream, 2, r);
+    }
+    if (saved)
+        omp_set_num_threads(saved);
+    return rc;
+}
+
+#else   /* no oneDNN: op_conv.c keeps its own paths */
+
+int csq_dnnl_enabled(void)
+{
+    return 0;
+}
+
+int csq_dnnl_conv_new(const struct csq_dnnl_geom *g, int nthreads, struct csq_dnnl_conv **out)
+{
+    (void)g;
+    (void)nthreads;
+    *out = NULL;
+    return 0;
+}
+
+void csq_dnnl_conv_free(struct csq_dnnl_conv *c)
+{
+    (void)c;
+}
+
+size_t csq_dnnl_conv_packed(const struct csq_dnnl_conv *c)
+{
+    (void)c;
+    return 0;
+}
+
+size_t csq_dnnl_conv_scratch(const struct csq_dnnl_conv *c)
+{
+    (void)c;
+    return 0;
+}
+
+void csq_dnnl_conv_pack(struct csq_dnnl_conv *c, const float *w, float *dst)
+{
+    (void)c;
+    (void)w;
+    (void)dst;
+}
+
+int csq_dnnl_conv_run(struct csq_dnnl_conv *c, int tid, const float *x, const float *wpacked,
+                      const float *bias, float *y, float *scratch, int nt)
+{
+    (void)c; (void)tid; (void)x; (void)wpacked; (void)bias; (void)y; (void)scratch; (void)nt;
+    return -1;
+}
+
+const char *csq_dnnl_conv_impl(const struct csq_dnnl_conv *c)
+{
+    (void)c;
+    return "";
+}
+
+#endif
