@@ -123,7 +123,8 @@ for gold in "$G"/*.tsv; do
     extra=
     case $crit in sqnr|kl) extra="--sqnr-images 64" ;; esac
     if [ "$crit" = tfidf ]; then
-        "$CSMPQ" -q score -m "$top_srcdir/data/models/$model.onnx" "$CALIB" -o "$base.plain.tsv" &&
+        "$CSMPQ" -q score -m "$top_srcdir/data/models/$model.onnx" "$CALIB" --criterion tfidf \
+            -o "$base.plain.tsv" &&
             awk -F'\t' 'BEGIN{OFS="\t"} /^#layer/{print $0,"cost@2","cost@3","cost@4";next} /^#/{print;next}
                 {printf "%s\t%.17g\t%.17g\t%.17g\n", $0, -2*$5, -3*$5, -4*$5}' "$base.plain.tsv" >"$base.c.tsv"
     else
