@@ -48,7 +48,7 @@ expect_error 1 "nan.tsv' line 5: cost@3 'nan' is not a finite number" "a NaN cos
 
 # Usage errors.
 M=$top_srcdir/data/models/fmnist_resnet.onnx
-expect_error 2 "'--criterion': 'hessian' is not tfidf, noise, tfidf-noise, sqnr or kl" \
+expect_error 2 "'--criterion': 'hessian' is not tfidf, noise, tfidf-noise, sqnr, kl or clado" \
     "unknown criterion: usage error" -- "$CSMPQ" score -m "$M" "$CALIB" --criterion hessian
 expect_error 2 "criterion" "unknown criterion in analyze: usage error" -- \
     "$CSMPQ" analyze -m "$M" "$CALIB" --criterion bogus --avg-bits 3
@@ -123,7 +123,8 @@ for gold in "$G"/*.tsv; do
     extra=
     case $crit in sqnr|kl) extra="--sqnr-images 64" ;; esac
     if [ "$crit" = tfidf ]; then
-        "$CSMPQ" -q score -m "$top_srcdir/data/models/$model.onnx" "$CALIB" -o "$base.plain.tsv" &&
+        "$CSMPQ" -q score -m "$top_srcdir/data/models/$model.onnx" "$CALIB" --criterion tfidf \
+            -o "$base.plain.tsv" &&
             awk -F'\t' 'BEGIN{OFS="\t"} /^#layer/{print $0,"cost@2","cost@3","cost@4";next} /^#/{print;next}
                 {printf "%s\t%.17g\t%.17g\t%.17g\n", $0, -2*$5, -3*$5, -4*$5}' "$base.plain.tsv" >"$base.c.tsv"
     else

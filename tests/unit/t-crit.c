@@ -27,7 +27,7 @@ int main(void)
     }
     csq_errclear();
     ok(csq_crit_parse("hessian", &c) == CSQ_EUSAGE && strstr(csq_errmsg(), "'hessian'") &&
-       strstr(csq_errmsg(), "tfidf, noise, tfidf-noise, sqnr or kl"),
+       strstr(csq_errmsg(), "tfidf, noise, tfidf-noise, sqnr, kl or clado"),
        "unknown criterion: usage error naming it and the choices");
     ok(csq_crit_parse("KL", &c) == CSQ_EUSAGE, "names are case-sensitive");
     ok(!csq_crit_name(CSQ_CRIT_COUNT), "no name past the table");
