@@ -101,7 +101,43 @@ static void print_layers(const struct csq_graph *g, const struct csq_eval_result
     }
 }
 
-static void print_json(const char *model, const struct csq_eval_result *r, int nclass)
+/* A double for JSON: null when not a finite number. */
+static void json_num(const char *fmt, double v)
+{
+    if (isfinite(v))
+        printf(fmt, v);
+    else
+        fputs("null", stdout);
+}
+
+static void print_json_layers(const struct csq_graph *g, const struct csq_eval_result *r)
+{
+    int l;
+
+    fputs(", \"layers\": [", stdout);
+    for (l = 0; l < g->nlayers; l++) {
+        const struct csq_eval_layer *y = &r->layers[l];
+        fputs(l ? ", {\"name\": " : "{\"name\": ", stdout);
+        csq_json_string(stdout, g->layers[l].name);
+        printf(", \"wbits\": %d, \"abits\": %d, \"weight_sqnr_db\": ", y->wbits, y->abits);
+        if (y->wbits)
+            json_num("%.4f", y->weight_sqnr);
+        else
+            fputs("null", stdout);
+        fputs(", \"e\": ", stdout);
+        json_num("%.9g", y->wbits ? y->werr : NAN);
+        printf(", \"rtn_groups\": %lld, \"input_range\": ", (long long)y->rtn_groups);
+        if (y->have_range)
+            printf("[%.9g, %.9g]}", y->lo, y->hi);
+        else
+            fputs("null}", stdout);
+    }
+    fputs("]", stdout);
+}
+
+static void print_json(const char *model, const struct csq_graph *g,
+                       const struct csq_eval_request *rq, const struct csq_eval_result *r,
+                       int nclass)
 {
     const struct csq_eval_topk *f = &r->fp32, *q = &r->quant;
 
@@ -109,11 +145,20 @@ static void print_json(const char *model, const struct csq_eval_result *r, int n
     csq_json_string(stdout, model);
     printf(", \"images\": %zu, \"classes\": %d, \"fp32\": {\"top1\": %.6f, \"top5\": %.6f}",
            f->images, nclass, (double)f->top1 / f->images, (double)f->top5 / f->images);
-    if (r->quantized)
+    if (r->quantized) {
         printf(", \"quantized\": {\"top1\": %.6f, \"top5\": %.6f}, \"size_bytes\": %.0f, "
                "\"bops\": %.0f, \"mean_wbits\": %.4f", (double)q->top1 / q->images,
                (double)q->top5 / q->images, (double)r->cost.size_bits / 8, (double)r->cost.bops,
                r->cost.mean_wbits);
+        printf(", \"quantizer\": \"%s\", \"act_order\": %s, \"hessian_samples\": ",
+               rq->quantizer == CSQ_WERR_GPTQ ? "gptq" : "rtn", rq->act_order ? "true" : "false");
+        if (rq->hessian_samples > 0)
+            printf("%lld", (long long)rq->hessian_samples);
+        else
+            fputs("null", stdout);
+        printf(", \"stats_images\": %lld", (long long)r->stats_images);
+        print_json_layers(g, r);
+    }
     printf(", \"images_per_s\": %.1f}\n", r->images_per_s);
 }
 
@@ -207,7 +252,7 @@ int cmd_eval(int argc, char **argv)
     r.quantizer = quantizer >= 0 ? quantizer : DEFAULT_QUANTIZER;
     r.act_order = act_order;
     r.hessian_samples = hsamples;
-    r.werr = verbose && !json;
+    r.werr = verbose;
     r.progress = cli_progress_init(&pb, "eval");
     if ((rc = csq_onnx_load(model, &g)) != 0 ||
         (bitcfg && (rc = csq_bitcfg_read(bitcfg, &cfg)) != 0) ||
@@ -235,7 +280,7 @@ int cmd_eval(int argc, char **argv)
     if (predictions && (rc = write_predictions(predictions, &in.src.ds, res.pred)) != 0)
         goto out;
     if (json) {
-        print_json(model, &res, in.src.ds.nclass);
+        print_json(model, g, &r, &res, in.src.ds.nclass);
     } else {
         print_text(model, &res, in.src.ds.nclass);
         if (verbose && res.quantized)

@@ -14,8 +14,10 @@
 
 #include "tap.h"
 #include "data/source.h"
+#include "mpq/gptq.h"
 #include "mpq/hessian.h"
 #include "mpq/stats.h"
+#include "mpq/werr.h"
 #include "nn/engine.h"
 #include "nn/im2col.h"
 #include "onnx/onnx.h"
@@ -110,6 +112,61 @@ static struct csq_hessian *direct_conv1(const struct csq_graph *g, int64_t sampl
     return h;
 }
 
+/* tests/models/dead_input.onnx (scripts/make-dead-input-model): conv2's
+ * input channel 2 is 0 on every image, so the 9 patch columns reading it
+ * are dead and H is singular.  The pass must see exact zeros there, and
+ * gptq must apply the dead-input rule (weights 0, H_dd = 1) and factorize
+ * without redamping or falling back. */
+static void test_dead_input(const char *top)
+{
+    enum { DEAD = 2, KH = 9, K = 4 * KH, ROWS = 8 };
+    char path[1024];
+    struct csq_graph *g = NULL;
+    struct csq_engine *e = NULL;
+    struct csq_stats *st = NULL;
+    struct csq_gptq_opts o;
+    struct csq_gptq_info info;
+    const double *h;
+    float q[ROWS * K];
+    int rc, zero_h = 1, live = 1, zero_w = 1, l = 1;
+    double mean = 0, err = NAN;
+
+    snprintf(path, sizeof path, "%s/tests/models/dead_input.onnx", top ? top : ".");
+    if (!ok(csq_onnx_load(path, &g) == 0 && csq_engine_new(g, &e) == 0,
+            "dead_input model loads"))
+        goto out;
+    rc = run_pass(g, e, NULL, 4, 0, &st);
+    if (!ok(rc == 0 && strcmp(g->layers[l].name, "conv2") == 0 &&
+            csq_hessian_k(csq_stats_layer(st, l)) == K, "dead_input: statistics of conv2 (K %d)",
+            K))
+        goto out;
+    h = csq_stats_matrix(st, l);
+    for (int i = 0; i < K; i++) {
+        int dead = i / KH == DEAD;
+        mean += h[i * K + i] / K;
+        for (int j = 0; j < K && dead; j++)
+            zero_h &= h[i * K + j] == 0 && h[j * K + i] == 0;
+        live &= dead || h[i * K + i] > 0;
+    }
+    ok(zero_h && live, "dead_input: H has exactly 9 zero rows and columns (input channel %d), "
+       "the other 27 diagonal entries > 0 (mean %.3g)", DEAD, mean);
+    csq_gptq_opts_init(&o, 3);
+    rc = csq_gptq_quantize(g->vals[g->layers[l].weight].t.data, ROWS, K, K, 1, 1, h, &o, q,
+                           NULL, NULL, &info);
+    for (int r = 0; r < ROWS; r++)
+        for (int i = DEAD * KH; i < (DEAD + 1) * KH; i++)
+            zero_w &= q[r * K + i] == 0;
+    ok(rc == 0 && zero_w, "dead_input: gptq sets conv2's 8 x 9 weights on the dead input to 0");
+    ok(info.dead == KH && info.rtn == 0 && info.redamped == 0,
+       "dead_input: %lld dead inputs, no redamping, no rtn fallback", (long long)info.dead);
+    rc = csq_werr_ratio(g->vals[g->layers[l].weight].t.data, q, ROWS, K, K, 1, 1, h, &err);
+    ok(rc == 0 && isfinite(err) && err > 0 && err < 1, "dead_input: E finite (%.4g)", err);
+out:
+    csq_stats_free(st);
+    csq_engine_free(e);
+    csq_graph_free(g);
+}
+
 int main(void)
 {
     const char *top = getenv("top_srcdir");
@@ -188,6 +245,7 @@ int main(void)
            one, all);
     }
 
+    test_dead_input(top);
     csq_hessian_free(d);
     csq_stats_free(a);
     csq_stats_free(b);
