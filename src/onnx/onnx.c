@@ -953,18 +953,35 @@ static Onnx__ValueInfoProto *w_valueinfo(struct wpool *P, const char *name, int 
     return vi;
 }
 
-/* The dead Relu a fused node absorbed: its input is the value between. */
-static const struct csq_node *fused_relu_of(const struct csq_graph *g, const struct csq_node *p)
+/* The dead Relu or Clip a fused node absorbed (csq_graph_fuse): its first
+ * input is the value between. */
+static const struct csq_node *fused_act_of(const struct csq_graph *g, const struct csq_node *p)
 {
+    const char *op = p->fused_relu == 2 ? "Clip" : "Relu";
     int i;
 
     for (i = 0; i < g->nnodes; i++) {
         const struct csq_node *r = &g->nodes[i];
-        if (r->dead && strcmp(r->op_type, "Relu") == 0 && r->nout == 1 &&
-            r->out[0] == p->out[0] && r->nin == 1 && r->in[0] >= 0)
+        if (r->dead && strcmp(r->op_type, op) == 0 && r->nout == 1 &&
+            r->out[0] == p->out[0] && r->nin >= 1 && r->in[0] >= 0)
             return r;
     }
     return NULL;
+}
+
+/* Node n's attributes into np; a status. */
+static int w_attrs(struct wpool *P, Onnx__NodeProto *np, const struct csq_node *n)
+{
+    int k;
+
+    np->attribute = palloc(P, (size_t)n->nattrs, sizeof *np->attribute);
+    for (k = 0; np->attribute && k < n->nattrs; k++) {
+        if (n->attrs[k].type == 0)
+            return csq_fail(CSQ_EUNSUPPORTED, "node '%s': attribute '%s' cannot be written",
+                            n->name, n->attrs[k].name);
+        np->attribute[np->n_attribute++] = w_attr(P, &n->attrs[k]);
+    }
+    return CSQ_OK;
 }
 
 static int w_add(struct wpool *P, Onnx__GraphProto *gp, const struct csq_onnx_add *a)
@@ -992,12 +1009,13 @@ static int w_graph_node(struct wpool *P, Onnx__GraphProto *gp, const struct csq_
                         int i, const struct csq_onnx_edits *e)
 {
     const struct csq_node *n = &g->nodes[i];
-    const struct csq_node *r = n->fused_relu ? fused_relu_of(g, n) : NULL;
+    const struct csq_node *r = n->fused_relu ? fused_act_of(g, n) : NULL;
     Onnx__NodeProto *np;
-    int k, j;
+    int k, j, rc;
 
     if (n->fused_relu && !r)
-        return csq_fail(CSQ_EINVAL, "node '%s': its fused Relu is lost", n->name);
+        return csq_fail(CSQ_EINVAL, "node '%s': its fused %s is lost", n->name,
+                        n->fused_relu == 2 ? "Clip" : "Relu");
     if (!(np = w_node(P, n->op_type, n->name, n->nin, n->nout)))
         return CSQ_ENOMEM;
     for (k = 0; k < n->nin; k++) {
@@ -1010,20 +1028,19 @@ static int w_graph_node(struct wpool *P, Onnx__GraphProto *gp, const struct csq_
     for (k = 0; k < n->nout; k++)
         np->output[k] = pstr(P, n->out[k] < 0 ? "" :
                              k == 0 && r ? g->vals[r->in[0]].name : g->vals[n->out[k]].name);
-    np->attribute = palloc(P, (size_t)n->nattrs, sizeof *np->attribute);
-    for (k = 0; np->attribute && k < n->nattrs; k++) {
-        if (n->attrs[k].type == 0)
-            return csq_fail(CSQ_EUNSUPPORTED, "node '%s': attribute '%s' cannot be written",
-                            n->name, n->attrs[k].name);
-        np->attribute[np->n_attribute++] = w_attr(P, &n->attrs[k]);
-    }
+    if ((rc = w_attrs(P, np, n)) != 0)
+        return rc;
     gp->node[gp->n_node++] = np;
     if (r) {
-        Onnx__NodeProto *rp = w_node(P, "Relu", r->name, 1, 1);
+        /* written back as it was read: a Clip keeps its bound inputs */
+        Onnx__NodeProto *rp = w_node(P, r->op_type, r->name, r->nin, 1);
         if (!rp)
             return CSQ_ENOMEM;
-        rp->input[0] = pstr(P, g->vals[r->in[0]].name);
+        for (k = 0; k < r->nin; k++)
+            rp->input[k] = pstr(P, r->in[k] >= 0 ? g->vals[r->in[k]].name : "");
         rp->output[0] = pstr(P, g->vals[r->out[0]].name);
+        if ((rc = w_attrs(P, rp, r)) != 0)
+            return rc;
         gp->node[gp->n_node++] = rp;
     }
     return P->failed ? CSQ_ENOMEM : CSQ_OK;
@@ -1074,6 +1091,12 @@ static int w_model(struct wpool *P, const struct csq_graph *g, const struct csq_
         for (k = 0; k < g->nodes[i].nin; k++)
             if (g->nodes[i].in[k] >= 0)
                 used[g->nodes[i].in[k]] = 1;
+        if (g->nodes[i].fused_relu) {
+            const struct csq_node *r = fused_act_of(g, &g->nodes[i]);
+            for (k = 1; r && k < r->nin; k++)
+                if (r->in[k] >= 0)
+                    used[r->in[k]] = 1;
+        }
     }
     for (i = 0; i < g->noutputs; i++)
         used[g->outputs[i]] = 1;
