@@ -15,6 +15,9 @@
  * libc's own initializer resets environ to the original block.  So when
  * neither variable is set, csmpq sets OMP_WAIT_POLICY and executes itself
  * again (one exec, a few ms); if that fails it just carries on spinning.
+ * Not under an MPI launcher (mpirun sets OMPI_COMM_WORLD_SIZE, PMIx
+ * PMIX_RANK): Open MPI's MPI_Init fails in a process that executed itself
+ * after the launch (tests/cli/t0710-mpi.sh), so ranks keep the default.
  * Only the CLI does this; the library leaves the environment alone.
  */
 #include "config.h"
@@ -26,7 +29,8 @@
 
 void cli_wait_policy(char **argv)
 {
-    if (getenv("OMP_WAIT_POLICY") || getenv("GOMP_SPINCOUNT"))
+    if (getenv("OMP_WAIT_POLICY") || getenv("GOMP_SPINCOUNT") ||
+        getenv("OMPI_COMM_WORLD_SIZE") || getenv("PMIX_RANK") || getenv("PMI_RANK"))
         return;
     if (setenv("OMP_WAIT_POLICY", "PASSIVE", 0) != 0)
         return;
