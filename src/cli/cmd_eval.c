@@ -11,6 +11,7 @@
 #include "cli/cli.h"
 #include "cli/input.h"
 #include "cli/progress.h"
+#include "mpq/crit.h"
 #include "mpq/bitcfg.h"
 #include "mpq/eval.h"
 #include "util/units.h"
@@ -151,7 +152,7 @@ static void print_json(const char *model, const struct csq_graph *g,
                (double)q->top5 / q->images, (double)r->cost.size_bits / 8, (double)r->cost.bops,
                r->cost.mean_wbits);
         printf(", \"quantizer\": \"%s\", \"act_order\": %s, \"hessian_samples\": ",
-               rq->quantizer == CSQ_WERR_GPTQ ? "gptq" : "rtn", rq->act_order ? "true" : "false");
+               csq_crit_quantizer_name(rq->quantizer), rq->act_order ? "true" : "false");
         if (rq->hessian_samples > 0)
             printf("%lld", (long long)rq->hessian_samples);
         else

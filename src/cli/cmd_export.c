@@ -9,6 +9,7 @@
 #include "cli/cli.h"
 #include "cli/input.h"
 #include "cli/progress.h"
+#include "mpq/crit.h"
 #include "mpq/bitcfg.h"
 #include "mpq/export.h"
 #include "nn/ops.h"
@@ -136,7 +137,7 @@ int cmd_export(int argc, char **argv)
     printf("wrote %s: opset %lld, %d quantized weights, %d quantized inputs, weights %s "
            "(mean %.2f bits), quantizer %s\n", r.out, (long long)res.opset, res.weight_layers,
            res.act_layers, csq_units_fmt_bytes((double)res.cost.size_bits / 8, sz, sizeof sz),
-           res.cost.mean_wbits, quantizer == CSQ_WERR_GPTQ ? "gptq" : "rtn");
+           res.cost.mean_wbits, csq_crit_quantizer_name(quantizer));
     if (r.encodings)
         printf("wrote %s\n", r.encodings);
 out:

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "mpq/crit.h"
 #include "mpq/alloc.h"
 #include "mpq/alloc_qp.h"
 #include "mpq/clado.h"
@@ -397,7 +398,7 @@ static int fill_table(struct run *s, const char *model, size_t images, struct cs
         return rc;
     t->model = csq_mem_strdup(model);
     t->sha256 = csq_mem_strdup(hex);
-    t->quantizer = csq_mem_strdup(s->r->quantizer == CSQ_WERR_GPTQ ? "gptq" : "rtn");
+    t->quantizer = csq_mem_strdup(csq_crit_quantizer_name(s->r->quantizer));
     t->loss = csq_mem_strdup(s->r->loss == CSQ_CLADO_CE ? "ce" : "kl");
     t->images = (long)images;
     memcpy(t->widths, s->widths, (size_t)s->nw * sizeof(int));

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "mpq/crit.h"
 #include "mpq/export.h"
 #include "mpq/qsim.h"
 #include "mpq/quant.h"
@@ -286,7 +287,7 @@ static char *bits_json(const struct xstate *S)
     if (!fp)
         return NULL;
     fprintf(fp, "{\"quantizer\": \"%s\", \"layers\": [",
-            S->r->q.quantizer == CSQ_WERR_GPTQ ? "gptq" : "rtn");
+            csq_crit_quantizer_name(S->r->q.quantizer));
     for (l = 0; l < S->g->nlayers; l++) {
         if (!S->m.wbits[l] && !S->m.abits[l])
             continue;
@@ -440,7 +441,7 @@ static int write_model(struct xstate *S, const char *sha)
     meta[0] = (struct csq_meta){ (char *)"csmpq.bits", bits };
     meta[1] = (struct csq_meta){ (char *)"csmpq.source_sha256", (char *)sha };
     meta[2] = (struct csq_meta){ (char *)"csmpq.quantizer",
-                                 (char *)(S->r->q.quantizer == CSQ_WERR_GPTQ ? "gptq" : "rtn") };
+                                 (char *)csq_crit_quantizer_name(S->r->q.quantizer) };
     e.opset = S->opset;
     e.adds = adds;
     e.renames = ren;
