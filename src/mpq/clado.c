@@ -13,12 +13,13 @@
 #include "mpq/clado.h"
 #include "mpq/cost.h"
 #include "mpq/gptq.h"
-#include "mpq/quant.h"
+#include "mpq/qsim.h"
 #include "mpq/stats.h"
 #include "mpq/werr.h"
 #include "nn/engine.h"
 #include "util/dist.h"
 #include "util/err.h"
+#include "util/limits.h"
 #include "util/mem.h"
 #include "util/sha256.h"
 
@@ -297,35 +298,11 @@ static int read_batches(struct run *s, const struct csq_source *sub)
     return rc;
 }
 
-static int quantize_layer(const struct run *s, const struct csq_stats *st, int l, int bits,
-                          float *out)
-{
-    const struct csq_layer *ly = &s->g->layers[l];
-    const struct csq_tensor *wt = &s->g->vals[ly->weight].t;
-    struct csq_layout lay;
-    double sq;
-
-    csq_layer_layout(s->g, l, &lay);
-    if (!lay.strided)
-        return csq_fail(CSQ_EUNSUPPORTED, "layer '%s': %d-D MatMul weights cannot be "
-                        "quantized per channel", ly->name, wt->rank);
-    if (s->r->quantizer == CSQ_WERR_GPTQ) {
-        struct csq_gptq_opts go;
-        csq_gptq_opts_init(&go, bits);
-        go.act_order = s->r->act_order;
-        return csq_gptq_quantize(wt->data, lay.channels, lay.per_channel, lay.ch_stride,
-                                 lay.el_stride, lay.groups, csq_stats_matrix(st, l), &go, out,
-                                 NULL, NULL, NULL);
-    }
-    memcpy(out, wt->data, (size_t)csq_tensor_numel(wt) * sizeof(float));
-    return csq_quant_weights_strided(out, lay.channels, lay.per_channel, lay.ch_stride,
-                                     lay.el_stride, bits, &sq);
-}
-
 static int quantize_all(struct run *s, const struct csq_source *sub)
 {
     struct csq_stats *st = NULL;
     struct csq_loader *ld = NULL;
+    struct csq_qsim_wopts o = { .quantizer = s->r->quantizer, .act_order = s->r->act_order };
     int l, k, rc = CSQ_OK;
 
     if (s->r->quantizer == CSQ_WERR_GPTQ &&
@@ -336,6 +313,7 @@ static int quantize_all(struct run *s, const struct csq_source *sub)
         return rc;
     }
     csq_loader_close(ld);
+    o.stats = st;
     s->wq = csq_mem_zarray((size_t)s->nl, sizeof *s->wq);
     for (l = 0; s->wq && l < s->nl && rc == CSQ_OK; l++) {
         int64_t numel = csq_tensor_numel(&s->g->vals[s->g->layers[l].weight].t);
@@ -346,7 +324,8 @@ static int quantize_all(struct run *s, const struct csq_source *sub)
         for (k = 0; k < s->nw && rc == CSQ_OK; k++) {
             if (!(s->wq[l][k] = csq_mem_array((size_t)numel, sizeof(float))))
                 rc = CSQ_ENOMEM;
-            else if ((rc = quantize_layer(s, st, l, s->widths[k], s->wq[l][k])) != 0)
+            else if ((rc = csq_qsim_quantize_weight(s->g, l, s->widths[k], &o,
+                                                    s->wq[l][k])) != 0)
                 csq_err_context("layer '%s'", s->g->layers[l].name);
         }
     }
@@ -354,6 +333,39 @@ static int quantize_all(struct run *s, const struct csq_source *sub)
         rc = CSQ_ENOMEM;
     csq_stats_free(st);
     return rc;
+}
+
+/* What the pass holds besides the engine (which checks its own arena):
+ * the images, every (layer, width)'s quantized weight, and two saved cuts
+ * per layer (float and perturbed) at the first batch's size, checked
+ * against --max-memory before the weights and cuts are made. */
+static int check_memory(struct run *s)
+{
+    double img = 0, wq = 0, cuts = 0;
+    size_t n;
+    int l, rc;
+
+    for (l = 0; l < s->nb; l++)
+        img += (double)s->b[l].n * (double)(s->b[l].in.dims[1] * s->b[l].in.dims[2] *
+                                            s->b[l].in.dims[3]) * sizeof(float);
+    for (l = 0; l < s->nl; l++)
+        wq += (double)s->nw * (double)csq_tensor_numel(&s->g->vals[s->g->layers[l].weight].t) *
+              sizeof(float);
+    /* planning the first batch's shapes gives every cut's size */
+    if ((rc = csq_engine_forward_to(s->e, &s->b[0].in, node_of(s, 0))) != 0)
+        return rc;
+    for (l = 0; l < s->nl; l++) {
+        if ((rc = csq_engine_cut_bytes(s->e, node_of(s, l), &n)) != 0)
+            return rc;
+        cuts += 2.0 * (double)n;
+    }
+    if (img + wq + cuts > (double)csq_limit_memory())
+        return csq_fail(CSQ_ELIMIT, "clado: %.1f MiB of saved activations, %.1f MiB of "
+                        "quantized weights and %.1f MiB of images are over the memory "
+                        "limit of %.1f MiB (fewer --clado-images or a smaller --batch)",
+                        cuts / 1048576.0, wq / 1048576.0, img / 1048576.0,
+                        csq_limit_memory() / 1048576.0);
+    return CSQ_OK;
 }
 
 /* --- the table --- */
@@ -504,8 +516,8 @@ int csq_clado_measure(const struct csq_graph *g, const char *model, const struct
         rank_of[s.order[q]] = q;
     s.classes = g->vals[g->outputs[0]].t.rank == 2 ? g->vals[g->outputs[0]].t.dims[1] : -1;
     if ((rc = pick_source(src, r->images > 0 ? r->images : CSQ_CLADO_IMAGES, &sub)) != 0 ||
-        (rc = csq_engine_new(g, &s.e)) != 0 || (rc = quantize_all(&s, &sub)) != 0 ||
-        (rc = read_batches(&s, &sub)) != 0)
+        (rc = csq_engine_new(g, &s.e)) != 0 || (rc = read_batches(&s, &sub)) != 0 ||
+        (rc = check_memory(&s)) != 0 || (rc = quantize_all(&s, &sub)) != 0)
         goto out;
     own = (struct owners){ .nl = s.nl, .nw = s.nw, .size = csq_dist_size(),
                            .rank_of = rank_of };

@@ -11,11 +11,14 @@
 #include "mpq/crit.h"
 #include "mpq/feed.h"
 #include "mpq/gptq.h"
+#include "mpq/qsim.h"
 #include "mpq/quant.h"
 #include "mpq/stats.h"
 #include "mpq/werr.h"
 #include "nn/engine.h"
+#include "util/dist.h"
 #include "util/err.h"
+#include "util/limits.h"
 #include "util/mem.h"
 
 static const char *const names[CSQ_CRIT_COUNT] = {
@@ -116,7 +119,13 @@ static int noise_costs(const struct csq_graph *g, const struct csq_stats *st,
     return CSQ_OK;
 }
 
-/* --- sqnr, kl: one layer perturbed, the rest float --- */
+/* --- sqnr, kl: one layer perturbed, the rest float ---
+ *
+ * Under MPI every rank runs the float passes and owns the cells (layer,
+ * width) u = (node rank of the layer) nwidths + width index with u % ranks
+ * == its rank: it quantizes and measures those alone, each summed over
+ * every image as one process would, and the table is picked cell by cell
+ * (util/dist.h), so a split run gives the plain run's bits. */
 
 struct sens {
     const struct csq_graph *g;
@@ -124,6 +133,7 @@ struct sens {
     enum csq_crit criterion;
     int nwidths;
     int *order;             /* [nlayers] layers by node index */
+    int *pos;               /* [nlayers] the inverse: each layer's node rank */
     float **wq;             /* [nlayers * nwidths] quantized weights */
     double *acc;            /* [nlayers * nwidths] sum ||dz||^2 or sum KL */
     double den;             /* sum ||z||^2 */
@@ -132,6 +142,7 @@ struct sens {
     size_t zcap;
     unsigned char *cut[2];  /* alternating cut buffers */
     size_t cutcap;
+    double held;            /* bytes of this rank's quantized copies */
     const struct csq_progress *progress;
     size_t total;
 };
@@ -141,22 +152,10 @@ static int quantize_copy(const struct csq_graph *g, int l, int bits,
                          const struct csq_crit_request *r, const struct csq_stats *st,
                          float *out)
 {
-    const struct csq_tensor *w = &g->vals[g->layers[l].weight].t;
-    struct csq_layout lay;
-    struct csq_gptq_opts go;
-    int rc;
+    struct csq_qsim_wopts o = { .quantizer = r->quantizer, .act_order = r->act_order,
+                                .stats = st };
 
-    if ((rc = layout_of(g, l, &lay)) != 0)
-        return rc;
-    if (r->quantizer == CSQ_WERR_GPTQ) {
-        gptq_opts(r, bits, &go);
-        return csq_gptq_quantize(w->data, lay.channels, lay.per_channel, lay.ch_stride,
-                                 lay.el_stride, lay.groups, csq_stats_matrix(st, l), &go,
-                                 out, NULL, NULL, NULL);
-    }
-    memcpy(out, w->data, (size_t)csq_tensor_numel(w) * sizeof(float));
-    return csq_quant_weights_strided(out, lay.channels, lay.per_channel, lay.ch_stride,
-                                     lay.el_stride, bits, NULL);
+    return csq_qsim_quantize_weight(g, l, bits, &o, out);
 }
 
 static int logits_of(const struct csq_engine *e, int64_t n, int64_t *k)
@@ -208,12 +207,32 @@ static double distance(const struct sens *s, const float *zq, int64_t n, int64_t
     return sum;
 }
 
+static int sens_owner(size_t cell, void *user)
+{
+    const struct sens *s = user;
+    size_t l = cell / (size_t)s->nwidths, j = cell % (size_t)s->nwidths;
+
+    return (int)(((size_t)s->pos[l] * (size_t)s->nwidths + j) % (size_t)csq_dist_size());
+}
+
+static int sens_mine(const struct sens *s, int l, int j)
+{
+    return sens_owner((size_t)l * (size_t)s->nwidths + (size_t)j, (void *)s) ==
+           csq_dist_rank();
+}
+
 static int grow_cuts(struct sens *s, size_t need)
 {
     int i;
 
     if (need <= s->cutcap)
         return CSQ_OK;
+    if (s->held + 2.0 * (double)need > (double)csq_limit_memory())
+        return csq_fail(CSQ_ELIMIT, "%s: two saved activations of %.1f MiB and the "
+                        "quantized weights (%.1f MiB) need more than the memory limit of "
+                        "%.1f MiB (a smaller --batch)", csq_crit_name(s->criterion),
+                        need / 1048576.0, s->held / 1048576.0,
+                        csq_limit_memory() / 1048576.0);
     for (i = 0; i < 2; i++) {
         free(s->cut[i]);
         if (!(s->cut[i] = malloc(need ? need : 1))) {
@@ -274,6 +293,8 @@ static int sens_batch(void *user, const struct csq_batch *b, const struct csq_te
     for (at = 0; at < g->nlayers; at++) {
         int l = s->order[at], node = g->layers[l].node, wv = g->layers[l].weight;
         for (j = 0; j < s->nwidths; j++) {
+            if (!sens_mine(s, l, j))
+                continue;
             if ((rc = csq_engine_set_weight(s->e, wv, s->wq[l * s->nwidths + j])) != 0 ||
                 (rc = csq_engine_resume(s->e, node, g->nnodes, s->cut[cur])) != 0 ||
                 (rc = logits_of(s->e, n, &k)) != 0)
@@ -322,6 +343,27 @@ static void sort_layers(const struct csq_graph *g, int *order)
         }
 }
 
+/* The quantized copies this rank holds, checked against --max-memory
+ * before they are made (the engine checks its own arena). */
+static int check_memory(const struct csq_graph *g, struct sens *s)
+{
+    double bytes = 0;
+    int l, j;
+
+    for (l = 0; l < g->nlayers; l++)
+        for (j = 0; j < s->nwidths; j++)
+            if (sens_mine(s, l, j))
+                bytes += (double)csq_tensor_numel(&g->vals[g->layers[l].weight].t) *
+                         sizeof(float);
+    s->held = bytes;
+    if (bytes > (double)csq_limit_memory())
+        return csq_fail(CSQ_ELIMIT, "%s: the %d layers' weights quantized at %d widths need "
+                        "%.1f MiB, over the memory limit of %.1f MiB (fewer --wbits, or "
+                        "more MPI ranks)", csq_crit_name(s->criterion), g->nlayers,
+                        s->nwidths, bytes / 1048576.0, csq_limit_memory() / 1048576.0);
+    return CSQ_OK;
+}
+
 static int sens_costs(const struct csq_graph *g, struct csq_engine *e,
                       const struct csq_source *src, const struct csq_stats *st,
                       const struct csq_crit_request *r, const int *widths, int nwidths,
@@ -341,27 +383,36 @@ static int sens_costs(const struct csq_graph *g, struct csq_engine *e,
     s.nwidths = nwidths;
     s.progress = &r->progress;
     s.order = csq_mem_array((size_t)g->nlayers, sizeof *s.order);
+    s.pos = csq_mem_array((size_t)g->nlayers, sizeof *s.pos);
     s.wq = csq_mem_zarray(cells, sizeof *s.wq);
     s.acc = csq_mem_zarray(cells, sizeof *s.acc);
-    if (!s.order || !s.wq || !s.acc) {
+    if (!s.order || !s.pos || !s.wq || !s.acc) {
         rc = CSQ_ENOMEM;
         goto out;
     }
     sort_layers(g, s.order);
+    for (l = 0; l < g->nlayers; l++)
+        s.pos[s.order[l]] = l;
+    if ((rc = check_memory(g, &s)) != 0)
+        goto out;
     for (l = 0; l < g->nlayers && rc == CSQ_OK; l++)
         for (j = 0; j < nwidths && rc == CSQ_OK; j++) {
             size_t numel = (size_t)csq_tensor_numel(&g->vals[g->layers[l].weight].t);
             float **q = &s.wq[l * nwidths + j];
+            if (!sens_mine(&s, l, j))
+                continue;
             if (!(*q = csq_mem_array(numel, sizeof(float))))
                 rc = CSQ_ENOMEM;
             else if ((rc = quantize_copy(g, l, widths[j], r, st, *q)) != 0)
                 csq_err_context("layer '%s'", g->layers[l].name);
         }
-    if (rc != CSQ_OK || (rc = csq_source_loader(src, (size_t)nimg, &ld)) != 0)
-        goto out;
-    s.total = csq_loader_count(ld);
-    f = (struct csq_feed){ .engine = e, .loader = ld, .after = sens_batch, .user = &s };
-    if ((rc = csq_feed_run(&f)) != 0)
+    if (rc == CSQ_OK && (rc = csq_source_loader(src, (size_t)nimg, &ld)) == 0) {
+        s.total = csq_loader_count(ld);
+        f = (struct csq_feed){ .engine = e, .loader = ld, .after = sens_batch, .user = &s };
+        rc = csq_feed_run(&f);
+    }
+    /* every rank reaches the agreement, whichever failed */
+    if ((rc = csq_dist_agree(rc)) != 0 || (rc = csq_dist_pick(s.acc, cells, sens_owner, &s)))
         goto out;
     if (s.images == 0 || !(s.den > 0)) {
         rc = csq_fail(CSQ_EINVAL, "%s: %s", csq_crit_name(r->criterion), s.images == 0 ?
@@ -379,6 +430,7 @@ out:
     free(s.wq);
     free(s.acc);
     free(s.order);
+    free(s.pos);
     free(s.z);
     free(s.cut[0]);
     free(s.cut[1]);

@@ -46,9 +46,10 @@ static double sqnr_db(const float *w, const float *q, int64_t n)
     return e > 0 ? 10 * log10(s / e) : (double)INFINITY;
 }
 
-/* Quantize layer l's weight (the graph's) into ql->wq with o's quantizer. */
+/* Quantize layer l's weight (the graph's) into ql->wq with o's quantizer;
+ * with werr, also its output error under H (as costly as GPTQ itself). */
 static int quantize_weight(const struct csq_graph *g, int l, struct qlayer *ql,
-                           const struct csq_qsim_wopts *o)
+                           const struct csq_qsim_wopts *o, int werr)
 {
     const struct csq_layer *ly = &g->layers[l];
     const struct csq_tensor *wt = &g->vals[ly->weight].t;
@@ -82,7 +83,7 @@ static int quantize_weight(const struct csq_graph *g, int l, struct qlayer *ql,
                                             &ql->sqnr)) != 0)
             return rc;
     }
-    if (h)
+    if (h && werr)
         return csq_werr_ratio(w, ql->wq, lay.channels, lay.per_channel, lay.ch_stride,
                               lay.el_stride, lay.groups, h, &ql->werr);
     return CSQ_OK;
@@ -97,7 +98,7 @@ int csq_qsim_quantize_weight(const struct csq_graph *g, int l, int bits,
     ql.wbits = bits;
     ql.wq = wq;
     ql.werr = NAN;
-    return quantize_weight(g, l, &ql, o);
+    return quantize_weight(g, l, &ql, o, 0);
 }
 
 int csq_qsim_new(const struct csq_graph *g, const int *wbits, const int *abits,
@@ -145,7 +146,7 @@ int csq_qsim_new_opts(const struct csq_graph *g, const int *wbits, const int *ab
                 rc = CSQ_ENOMEM;
                 break;
             }
-            if ((rc = quantize_weight(g, l, ql, o)) != 0)
+            if ((rc = quantize_weight(g, l, ql, o, 1)) != 0)
                 csq_err_context("layer '%s'", ly->name);
             ql->wuse = ql->wq;
         }

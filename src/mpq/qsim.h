@@ -55,7 +55,8 @@ int csq_qsim_new(const struct csq_graph *g, const int *wbits, const int *abits,
 int csq_qsim_new_opts(const struct csq_graph *g, const int *wbits, const int *abits,
                       const struct csq_qsim_wopts *o, struct csq_qsim **out);
 /* Layer l's weight quantized to bits as csq_qsim_new_opts would do it,
- * into wq (as many floats as the weight has). */
+ * into wq (as many floats as the weight has); the criteria's and clado's
+ * passes quantize each (layer, width) with it. */
 int csq_qsim_quantize_weight(const struct csq_graph *g, int l, int bits,
                              const struct csq_qsim_wopts *o, float *wq);
 /* Take src's calibrated activation quantizers for dst's quantized inputs

@@ -89,4 +89,9 @@ expect_error 2 "--criterion': 'magic' is not" "an unknown criterion" -- \
     "$CSMPQ" score -m "$M" "$CAL" --criterion magic
 expect_error 3 "no bit assignment fits" "a budget below every assignment" -- \
     "$CSMPQ" allocate --scores p.tsv --avg-bits 1.5
+expect_error 1 "clado: [0-9.]+ MiB of saved activations, [0-9.]+ MiB of quantized weights and [0-9.]+ MiB of images are over the memory limit of 1.0 MiB" \
+    "clado's saved activations over --max-memory: refused in one line" -- \
+    "$CSMPQ" --max-memory 1MiB score -q -m "$M" "$CAL" --criterion clado -o mem.tsv
+[ ! -e mem.tsv ]
+ok $? "and no table is written"
 done_testing

@@ -163,4 +163,14 @@ ok $? "analyze --scores-out writes the criterion line and cost columns"
     [ "$(grep '^fc' pin.bits | cut -f2)" = 8 ]
 ok $? "analyze adds a column for a pinned width"
 
+# sqnr's saved activations and quantized copies over --max-memory: one
+# line saying what they need, no table.
+expect_error 1 "sqnr: two saved activations of [0-9.]+ MiB and the quantized weights \\([0-9.]+ MiB\\) need more than the memory limit of 3.0 MiB" \
+    "sqnr over --max-memory refused in one line" -- \
+    "$CSMPQ" --max-memory 3MiB score -q -j 1 --batch 16 \
+    -m "$top_srcdir/data/models/fmnist_mobilenet.onnx" \
+    "$CALIB" --criterion sqnr --quantizer rtn -o mem.tsv
+[ ! -e mem.tsv ]
+ok $? "and writes no table"
+
 done_testing

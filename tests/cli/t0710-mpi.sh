@@ -1,7 +1,8 @@
 #!/bin/sh
-# mpirun -n 2 (and -n 1) against the plain run: score (TF-IDF), analyze,
-# eval and the clado pass must give byte-identical tables, bit configs and
-# eval numbers (the speed field of eval --json aside); rank 0 alone writes.
+# mpirun -n 2 (and -n 1) against the plain run: score (TF-IDF), analyze
+# (the kl criterion), eval, the sqnr and the clado passes must give
+# byte-identical tables, bit configs and eval numbers (the speed field of
+# eval --json aside); rank 0 alone writes.
 # Runs when csmpq is built --with-mpi (./configure --with-mpi), else skips.
 . "$top_srcdir/tests/cli/lib.sh"
 top_srcdir=$(cd "$top_srcdir" && pwd)
@@ -35,6 +36,9 @@ ok $? "rank 0 alone prints"
     mpi 2 score -q -j 1 -m "$T" "$CAL" --criterion clado --clado-images 16 -o c2.tsv &&
     cmp -s c1.tsv c2.tsv
 ok $? "clado: the same pair table under mpirun -n 2"
+"$CSMPQ" score -q -j 1 -m "$M" "$CAL" --criterion sqnr -o q1.tsv &&
+    mpi 2 score -q -j 1 -m "$M" "$CAL" --criterion sqnr -o q2.tsv && cmp -s q1.tsv q2.tsv
+ok $? "sqnr: the same cost table under mpirun -n 2 (each rank measures its own cells)"
 mpi 2 score -q -m "$TMP/missing.onnx" "$CAL" -o x.tsv 2>err.txt
 [ $? -ne 0 ] && [ "$(grep -c "missing.onnx" err.txt)" -eq 1 ] && [ ! -e x.tsv ]
 ok $? "a failure under mpirun: one message naming the file, no output"
