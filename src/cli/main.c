@@ -57,7 +57,6 @@ static int run(int argc, char **argv)
     int i, rc;
     size_t c;
 
-    cli_wait_policy(argv);
     csq_limit_set_memory(csq_limit_default_memory());
 
     for (i = 1; i < argc && argv[i][0] == '-'; i++) {
@@ -112,6 +111,10 @@ int main(int argc, char **argv)
 {
     int rc;
 
+    /* Before MPI_Init: a singleton MPI_Init (a --with-mpi build run
+     * without mpirun) sets the launcher's variables, which would stop the
+     * re-exec, and a process must not exec itself after MPI_Init. */
+    cli_wait_policy(argv);
     if ((rc = csq_dist_init(&argc, &argv)) != 0) {
         fprintf(stderr, "csmpq: %s\n", csq_errmsg());
         return EXIT_ERROR;

@@ -15,9 +15,9 @@
  * libc's own initializer resets environ to the original block.  So when
  * neither variable is set, csmpq sets OMP_WAIT_POLICY and executes itself
  * again (one exec, a few ms); if that fails it just carries on spinning.
- * Not under an MPI launcher (mpirun sets OMPI_COMM_WORLD_SIZE, PMIx
- * PMIX_RANK): Open MPI's MPI_Init fails in a process that executed itself
- * after the launch (tests/cli/t0710-mpi.sh), so ranks keep the default.
+ * main() does this before MPI_Init: a rank that executes itself then
+ * still joins its job (tests/cli/t0710-mpi.sh), while one that had
+ * called MPI_Init already cannot initialize again.
  * Only the CLI does this; the library leaves the environment alone.
  */
 #include "config.h"
@@ -29,8 +29,7 @@
 
 void cli_wait_policy(char **argv)
 {
-    if (getenv("OMP_WAIT_POLICY") || getenv("GOMP_SPINCOUNT") ||
-        getenv("OMPI_COMM_WORLD_SIZE") || getenv("PMIX_RANK") || getenv("PMI_RANK"))
+    if (getenv("OMP_WAIT_POLICY") || getenv("GOMP_SPINCOUNT"))
         return;
     if (setenv("OMP_WAIT_POLICY", "PASSIVE", 0) != 0)
         return;
