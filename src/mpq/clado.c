@@ -298,40 +298,48 @@ static int read_batches(struct run *s, const struct csq_source *sub)
     return rc;
 }
 
-static int quantize_all(struct run *s, const struct csq_source *sub)
+/* Every (layer, width)'s weight, on every rank.  Under MPI, layer l's
+ * statistics and weights are computed by rank (its node rank) % ranks
+ * alone and sent to the others as bytes. */
+static int quantize_all(struct run *s, const struct csq_source *sub, const int *rank_of)
 {
     struct csq_stats *st = NULL;
     struct csq_loader *ld = NULL;
     struct csq_qsim_wopts o = { .quantizer = s->r->quantizer, .act_order = s->r->act_order };
-    int l, k, rc = CSQ_OK;
+    int *mine, l, k, rc = CSQ_OK, size = csq_dist_size();
 
-    if (s->r->quantizer == CSQ_WERR_GPTQ &&
-        ((rc = csq_source_loader(sub, 0, &ld)) != 0 ||
-         (rc = csq_stats_collect(s->g, s->e, NULL, ld, s->r->hessian_samples,
-                                 &s->r->progress, &st)) != 0)) {
-        csq_loader_close(ld);
-        return rc;
-    }
-    csq_loader_close(ld);
-    o.stats = st;
     s->wq = csq_mem_zarray((size_t)s->nl, sizeof *s->wq);
-    for (l = 0; s->wq && l < s->nl && rc == CSQ_OK; l++) {
+    mine = csq_mem_array((size_t)s->nl + 1, sizeof *mine);
+    for (l = 0; s->wq && mine && l < s->nl && rc == CSQ_OK; l++) {
         int64_t numel = csq_tensor_numel(&s->g->vals[s->g->layers[l].weight].t);
-        if (!(s->wq[l] = csq_mem_zarray((size_t)s->nw, sizeof **s->wq))) {
+        mine[l] = rank_of[l] % size == csq_dist_rank();
+        if (!(s->wq[l] = csq_mem_zarray((size_t)s->nw, sizeof **s->wq)))
             rc = CSQ_ENOMEM;
-            break;
-        }
-        for (k = 0; k < s->nw && rc == CSQ_OK; k++) {
+        for (k = 0; k < s->nw && rc == CSQ_OK; k++)
             if (!(s->wq[l][k] = csq_mem_array((size_t)numel, sizeof(float))))
                 rc = CSQ_ENOMEM;
-            else if ((rc = csq_qsim_quantize_weight(s->g, l, s->widths[k], &o,
-                                                    s->wq[l][k])) != 0)
-                csq_err_context("layer '%s'", s->g->layers[l].name);
-        }
     }
-    if (!s->wq)
+    if (!s->wq || !mine)
         rc = CSQ_ENOMEM;
+    if (rc == CSQ_OK && s->r->quantizer == CSQ_WERR_GPTQ &&
+        (rc = csq_source_loader(sub, 0, &ld)) == 0)
+        rc = csq_stats_collect(s->g, s->e, mine, ld, s->r->hessian_samples, &s->r->progress,
+                               &st);
+    csq_loader_close(ld);
+    o.stats = st;
+    for (l = 0; rc == CSQ_OK && l < s->nl; l++)
+        for (k = 0; mine[l] && k < s->nw && rc == CSQ_OK; k++)
+            if ((rc = csq_qsim_quantize_weight(s->g, l, s->widths[k], &o, s->wq[l][k])) != 0)
+                csq_err_context("layer '%s'", s->g->layers[l].name);
     csq_stats_free(st);
+    free(mine);
+    if ((rc = csq_dist_agree(rc)) != 0)
+        return rc;
+    for (l = 0; size > 1 && l < s->nl; l++)
+        for (k = 0; k < s->nw && rc == CSQ_OK; k++)
+            rc = csq_dist_bcast(s->wq[l][k],
+                                (size_t)csq_tensor_numel(&s->g->vals[s->g->layers[l].weight].t) *
+                                sizeof(float), rank_of[l] % size);
     return rc;
 }
 
@@ -517,7 +525,7 @@ int csq_clado_measure(const struct csq_graph *g, const char *model, const struct
     s.classes = g->vals[g->outputs[0]].t.rank == 2 ? g->vals[g->outputs[0]].t.dims[1] : -1;
     if ((rc = pick_source(src, r->images > 0 ? r->images : CSQ_CLADO_IMAGES, &sub)) != 0 ||
         (rc = csq_engine_new(g, &s.e)) != 0 || (rc = read_batches(&s, &sub)) != 0 ||
-        (rc = check_memory(&s)) != 0 || (rc = quantize_all(&s, &sub)) != 0)
+        (rc = check_memory(&s)) != 0 || (rc = quantize_all(&s, &sub, rank_of)) != 0)
         goto out;
     own = (struct owners){ .nl = s.nl, .nw = s.nw, .size = csq_dist_size(),
                            .rank_of = rank_of };

@@ -82,11 +82,76 @@ static int layout_of(const struct csq_graph *g, int l, struct csq_layout *lay)
     return CSQ_OK;
 }
 
+/* --- the split over MPI ranks ---
+ *
+ * Layer l belongs to rank (its node rank) % ranks: that rank alone
+ * collects its statistics, quantizes it and measures it, each over every
+ * image as one process would, and the cost table is picked row by row
+ * (util/dist.h), so a split run gives the plain run's bits.  Every rank
+ * runs the float passes. */
+
+struct split {
+    int *order;             /* [nlayers] layers by node index */
+    int *pos;               /* [nlayers] the inverse: each layer's node rank */
+    int *mine;              /* [nlayers] 1 for this rank's layers */
+};
+
+static int by_node(const void *a, const void *b, void *g)
+{
+    const struct csq_graph *gr = g;
+    int x = gr->layers[*(const int *)a].node, y = gr->layers[*(const int *)b].node;
+
+    return (x > y) - (x < y);
+}
+
+static void split_free(struct split *sp)
+{
+    free(sp->order);
+    free(sp->pos);
+    free(sp->mine);
+}
+
+/* Insertion sort: qsort_r is not portable, and layers are few. */
+static int split_init(const struct csq_graph *g, struct split *sp)
+{
+    int i, j, n = g->nlayers;
+
+    memset(sp, 0, sizeof *sp);
+    sp->order = csq_mem_array((size_t)n + 1, sizeof *sp->order);
+    sp->pos = csq_mem_array((size_t)n + 1, sizeof *sp->pos);
+    sp->mine = csq_mem_array((size_t)n + 1, sizeof *sp->mine);
+    if (!sp->order || !sp->pos || !sp->mine) {
+        split_free(sp);
+        return CSQ_ENOMEM;
+    }
+    for (i = 0; i < n; i++)
+        sp->order[i] = i;
+    for (i = 1; i < n; i++)
+        for (j = i; j > 0 && by_node(&sp->order[j - 1], &sp->order[j], (void *)g) > 0; j--) {
+            int t = sp->order[j];
+            sp->order[j] = sp->order[j - 1];
+            sp->order[j - 1] = t;
+        }
+    for (i = 0; i < n; i++)
+        sp->pos[sp->order[i]] = i;
+    for (i = 0; i < n; i++)
+        sp->mine[i] = sp->pos[i] % csq_dist_size() == csq_dist_rank();
+    return CSQ_OK;
+}
+
+/* Owner of entry i of a cost table (CSQ_ALLOC_MAXBITS per layer). */
+static int row_owner(size_t i, void *user)
+{
+    const struct split *sp = user;
+
+    return sp->pos[i / CSQ_ALLOC_MAXBITS] % csq_dist_size();
+}
+
 /* --- noise, tfidf-noise: E_l(b) from the statistics --- */
 
 static int noise_costs(const struct csq_graph *g, const struct csq_stats *st,
-                       const struct csq_crit_request *r, const int *widths, int nwidths,
-                       double *cost)
+                       const struct split *sp, const struct csq_crit_request *r,
+                       const int *widths, int nwidths, double *cost)
 {
     double e[CSQ_ALLOC_MAXBITS], mean = 0, wt = 1;
     int l, j, rc;
@@ -103,6 +168,8 @@ static int noise_costs(const struct csq_graph *g, const struct csq_stats *st,
         struct csq_layout lay;
         struct csq_gptq_opts go;
 
+        if (!sp->mine[l])
+            continue;
         gptq_opts(r, 0, &go);
         if ((rc = layout_of(g, l, &lay)) != 0 ||
             (rc = csq_werr_candidates(w->data, lay.channels, lay.per_channel, lay.ch_stride,
@@ -119,21 +186,15 @@ static int noise_costs(const struct csq_graph *g, const struct csq_stats *st,
     return CSQ_OK;
 }
 
-/* --- sqnr, kl: one layer perturbed, the rest float ---
- *
- * Under MPI every rank runs the float passes and owns the cells (layer,
- * width) u = (node rank of the layer) nwidths + width index with u % ranks
- * == its rank: it quantizes and measures those alone, each summed over
- * every image as one process would, and the table is picked cell by cell
- * (util/dist.h), so a split run gives the plain run's bits. */
+/* --- sqnr, kl: one layer perturbed, the rest float --- */
 
 struct sens {
     const struct csq_graph *g;
     struct csq_engine *e;
     enum csq_crit criterion;
     int nwidths;
-    int *order;             /* [nlayers] layers by node index */
-    int *pos;               /* [nlayers] the inverse: each layer's node rank */
+    const int *order;       /* [nlayers] layers by node index */
+    const int *mine;        /* [nlayers] this rank's layers */
     float **wq;             /* [nlayers * nwidths] quantized weights */
     double *acc;            /* [nlayers * nwidths] sum ||dz||^2 or sum KL */
     double den;             /* sum ||z||^2 */
@@ -205,20 +266,6 @@ static double distance(const struct sens *s, const float *zq, int64_t n, int64_t
             sum += exp(lp[c]) * (lp[c] - lq[c]);
     }
     return sum;
-}
-
-static int sens_owner(size_t cell, void *user)
-{
-    const struct sens *s = user;
-    size_t l = cell / (size_t)s->nwidths, j = cell % (size_t)s->nwidths;
-
-    return (int)(((size_t)s->pos[l] * (size_t)s->nwidths + j) % (size_t)csq_dist_size());
-}
-
-static int sens_mine(const struct sens *s, int l, int j)
-{
-    return sens_owner((size_t)l * (size_t)s->nwidths + (size_t)j, (void *)s) ==
-           csq_dist_rank();
 }
 
 static int grow_cuts(struct sens *s, size_t need)
@@ -293,8 +340,8 @@ static int sens_batch(void *user, const struct csq_batch *b, const struct csq_te
     for (at = 0; at < g->nlayers; at++) {
         int l = s->order[at], node = g->layers[l].node, wv = g->layers[l].weight;
         for (j = 0; j < s->nwidths; j++) {
-            if (!sens_mine(s, l, j))
-                continue;
+            if (!s->mine[l])
+                break;
             if ((rc = csq_engine_set_weight(s->e, wv, s->wq[l * s->nwidths + j])) != 0 ||
                 (rc = csq_engine_resume(s->e, node, g->nnodes, s->cut[cur])) != 0 ||
                 (rc = logits_of(s->e, n, &k)) != 0)
@@ -320,29 +367,6 @@ static int sens_batch(void *user, const struct csq_batch *b, const struct csq_te
     return CSQ_OK;
 }
 
-static int by_node(const void *a, const void *b, void *g)
-{
-    const struct csq_graph *gr = g;
-    int x = gr->layers[*(const int *)a].node, y = gr->layers[*(const int *)b].node;
-
-    return (x > y) - (x < y);
-}
-
-/* Insertion sort: qsort_r is not portable, and layers are few. */
-static void sort_layers(const struct csq_graph *g, int *order)
-{
-    int i, j;
-
-    for (i = 0; i < g->nlayers; i++)
-        order[i] = i;
-    for (i = 1; i < g->nlayers; i++)
-        for (j = i; j > 0 && by_node(&order[j - 1], &order[j], (void *)g) > 0; j--) {
-            int t = order[j];
-            order[j] = order[j - 1];
-            order[j - 1] = t;
-        }
-}
-
 /* The quantized copies this rank holds, checked against --max-memory
  * before they are made (the engine checks its own arena). */
 static int check_memory(const struct csq_graph *g, struct sens *s)
@@ -352,7 +376,7 @@ static int check_memory(const struct csq_graph *g, struct sens *s)
 
     for (l = 0; l < g->nlayers; l++)
         for (j = 0; j < s->nwidths; j++)
-            if (sens_mine(s, l, j))
+            if (s->mine[l])
                 bytes += (double)csq_tensor_numel(&g->vals[g->layers[l].weight].t) *
                          sizeof(float);
     s->held = bytes;
@@ -366,8 +390,8 @@ static int check_memory(const struct csq_graph *g, struct sens *s)
 
 static int sens_costs(const struct csq_graph *g, struct csq_engine *e,
                       const struct csq_source *src, const struct csq_stats *st,
-                      const struct csq_crit_request *r, const int *widths, int nwidths,
-                      double *cost)
+                      const struct split *sp, const struct csq_crit_request *r,
+                      const int *widths, int nwidths, double *cost)
 {
     struct sens s;
     struct csq_loader *ld = NULL;
@@ -382,25 +406,22 @@ static int sens_costs(const struct csq_graph *g, struct csq_engine *e,
     s.criterion = r->criterion;
     s.nwidths = nwidths;
     s.progress = &r->progress;
-    s.order = csq_mem_array((size_t)g->nlayers, sizeof *s.order);
-    s.pos = csq_mem_array((size_t)g->nlayers, sizeof *s.pos);
+    s.order = sp->order;
+    s.mine = sp->mine;
     s.wq = csq_mem_zarray(cells, sizeof *s.wq);
     s.acc = csq_mem_zarray(cells, sizeof *s.acc);
-    if (!s.order || !s.pos || !s.wq || !s.acc) {
+    if (!s.wq || !s.acc) {
         rc = CSQ_ENOMEM;
         goto out;
     }
-    sort_layers(g, s.order);
-    for (l = 0; l < g->nlayers; l++)
-        s.pos[s.order[l]] = l;
     if ((rc = check_memory(g, &s)) != 0)
         goto out;
     for (l = 0; l < g->nlayers && rc == CSQ_OK; l++)
         for (j = 0; j < nwidths && rc == CSQ_OK; j++) {
             size_t numel = (size_t)csq_tensor_numel(&g->vals[g->layers[l].weight].t);
             float **q = &s.wq[l * nwidths + j];
-            if (!sens_mine(&s, l, j))
-                continue;
+            if (!sp->mine[l])
+                break;
             if (!(*q = csq_mem_array(numel, sizeof(float))))
                 rc = CSQ_ENOMEM;
             else if ((rc = quantize_copy(g, l, widths[j], r, st, *q)) != 0)
@@ -411,8 +432,7 @@ static int sens_costs(const struct csq_graph *g, struct csq_engine *e,
         f = (struct csq_feed){ .engine = e, .loader = ld, .after = sens_batch, .user = &s };
         rc = csq_feed_run(&f);
     }
-    /* every rank reaches the agreement, whichever failed */
-    if ((rc = csq_dist_agree(rc)) != 0 || (rc = csq_dist_pick(s.acc, cells, sens_owner, &s)))
+    if (rc != CSQ_OK)
         goto out;
     if (s.images == 0 || !(s.den > 0)) {
         rc = csq_fail(CSQ_EINVAL, "%s: %s", csq_crit_name(r->criterion), s.images == 0 ?
@@ -429,8 +449,6 @@ out:
         free(s.wq[c]);
     free(s.wq);
     free(s.acc);
-    free(s.order);
-    free(s.pos);
     free(s.z);
     free(s.cut[0]);
     free(s.cut[1]);
@@ -461,6 +479,7 @@ int csq_crit_costs(const struct csq_graph *g, const struct csq_source *src,
     struct csq_engine *e = NULL;
     struct csq_loader *ld = NULL;
     struct csq_stats *st = NULL;
+    struct split sp;
     size_t i, cells = (size_t)g->nlayers * CSQ_ALLOC_MAXBITS;
     int l, j, rc;
 
@@ -481,19 +500,22 @@ int csq_crit_costs(const struct csq_graph *g, const struct csq_source *src,
         csq_alloc_cost_linear(r->scores, g->nlayers, cost);
         return CSQ_OK;
     }
-    if ((rc = csq_engine_new(g, &e)) != 0)
+    if ((rc = split_init(g, &sp)) != 0)
         return rc;
+    if ((rc = csq_engine_new(g, &e)) != 0)
+        goto out;
     if (uses_stats(r)) {
         if ((rc = csq_source_loader(src, 0, &ld)) == 0)
-            rc = csq_stats_collect(g, e, NULL, ld, r->hessian_samples, &r->progress, &st);
+            rc = csq_stats_collect(g, e, sp.mine, ld, r->hessian_samples, &r->progress, &st);
         csq_loader_close(ld);
-        if (rc != CSQ_OK)
-            goto out;
     }
-    if (r->criterion == CSQ_CRIT_NOISE || r->criterion == CSQ_CRIT_TFIDF_NOISE)
-        rc = noise_costs(g, st, r, widths, nwidths, cost);
-    else
-        rc = sens_costs(g, e, src, st, r, widths, nwidths, cost);
+    if (rc == CSQ_OK && (r->criterion == CSQ_CRIT_NOISE || r->criterion == CSQ_CRIT_TFIDF_NOISE))
+        rc = noise_costs(g, st, &sp, r, widths, nwidths, cost);
+    else if (rc == CSQ_OK)
+        rc = sens_costs(g, e, src, st, &sp, r, widths, nwidths, cost);
+    /* every rank reaches the agreement, whichever failed */
+    if ((rc = csq_dist_agree(rc)) == CSQ_OK)
+        rc = csq_dist_pick(cost, cells, row_owner, &sp);
     for (l = 0; rc == CSQ_OK && l < g->nlayers; l++)
         for (j = 0; j < nwidths; j++)
             if (!isfinite(cost[l * CSQ_ALLOC_MAXBITS + widths[j] - 1])) {
@@ -505,5 +527,6 @@ int csq_crit_costs(const struct csq_graph *g, const struct csq_source *src,
 out:
     csq_stats_free(st);
     csq_engine_free(e);
+    split_free(&sp);
     return rc;
 }

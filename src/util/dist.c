@@ -147,6 +147,22 @@ int csq_dist_gather(const void *buf, size_t len, void *out, size_t out_len)
     return CSQ_OK;
 }
 
+int csq_dist_bcast(void *buf, size_t len, int root)
+{
+    unsigned char *p = buf;
+
+    if (csq_dist_size() == 1)
+        return CSQ_OK;
+    /* MPI counts are int: large buffers go in 1 GiB pieces */
+    while (len > 0) {
+        int n = len > ((size_t)1 << 30) ? 1 << 30 : (int)len;
+        MPI_Bcast(p, n, MPI_BYTE, root, MPI_COMM_WORLD);
+        p += n;
+        len -= (size_t)n;
+    }
+    return CSQ_OK;
+}
+
 #else /* one process */
 
 int csq_dist_init(int *argc, char ***argv)
@@ -201,6 +217,14 @@ int csq_dist_gather(const void *buf, size_t len, void *out, size_t out_len)
     if (len > out_len)
         return csq_fail(CSQ_EINVAL, "mpi: gather of %zu bytes into %zu", len, out_len);
     memcpy(out, buf, len);
+    return CSQ_OK;
+}
+
+int csq_dist_bcast(void *buf, size_t len, int root)
+{
+    (void)buf;
+    (void)len;
+    (void)root;
     return CSQ_OK;
 }
 

@@ -8,8 +8,8 @@
  * Exactness: nothing here adds floating-point numbers from different
  * ranks.  Work is split into units each computed whole by one rank, and
  * the combines move bytes (pick: each entry from the rank that owns it;
- * gather: blocks in rank order), so a split run gives the same bits as
- * one process.  The only sums are of integers.
+ * gather: blocks in rank order; bcast: one rank's), so a split run gives
+ * the same bits as one process.  The only sums are of integers.
  *
  * Failure: csq_dist_agree is a collective every rank reaches with its
  * status; when any failed, all get the lowest failing rank's status and
@@ -45,5 +45,7 @@ int csq_dist_sum_i64(int64_t *buf, size_t n);
  * holds len[r] bytes at its own buf; out gets sum len bytes (caller's
  * storage, sized from csq_dist_sum_i64 of the lengths or known ahead). */
 int csq_dist_gather(const void *buf, size_t len, void *out, size_t out_len);
+/* buf[len] on every rank becomes root's bytes. */
+int csq_dist_bcast(void *buf, size_t len, int root);
 
 #endif

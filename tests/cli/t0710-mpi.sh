@@ -1,6 +1,6 @@
 #!/bin/sh
 # mpirun -n 2 (and -n 1) against the plain run: score (TF-IDF), analyze
-# (the kl criterion), eval, the sqnr and the clado passes must give
+# (the kl criterion), eval, the sqnr, noise and clado passes must give
 # byte-identical tables, bit configs and eval numbers (the speed field of
 # eval --json aside); rank 0 alone writes.
 # Runs when csmpq is built --with-mpi (./configure --with-mpi), else skips.
@@ -38,7 +38,10 @@ ok $? "rank 0 alone prints"
 ok $? "clado: the same pair table under mpirun -n 2"
 "$CSMPQ" score -q -j 1 -m "$M" "$CAL" --criterion sqnr -o q1.tsv &&
     mpi 2 score -q -j 1 -m "$M" "$CAL" --criterion sqnr -o q2.tsv && cmp -s q1.tsv q2.tsv
-ok $? "sqnr: the same cost table under mpirun -n 2 (each rank measures its own cells)"
+ok $? "sqnr: the same cost table under mpirun -n 2 (each rank measures its own layers)"
+"$CSMPQ" score -q -j 1 -m "$M" "$CAL" --criterion noise -o n1.tsv &&
+    mpi 2 score -q -j 1 -m "$M" "$CAL" --criterion noise -o n2.tsv && cmp -s n1.tsv n2.tsv
+ok $? "noise: the same cost table under mpirun -n 2 (statistics split by layer)"
 mpi 2 score -q -m "$TMP/missing.onnx" "$CAL" -o x.tsv 2>err.txt
 [ $? -ne 0 ] && [ "$(grep -c "missing.onnx" err.txt)" -eq 1 ] && [ ! -e x.tsv ]
 ok $? "a failure under mpirun: one message naming the file, no output"
