@@ -3,10 +3,12 @@
  */
 #include "config.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "data/source.h"
 #include "util/err.h"
+#include "util/mem.h"
 
 void csq_source_opts_init(struct csq_source_opts *o)
 {
@@ -56,4 +58,31 @@ void csq_source_release(struct csq_source *s)
 {
     csq_dataset_release(&s->ds);
     memset(s, 0, sizeof *s);
+}
+
+int csq_source_spread(const struct csq_source *s, size_t want, struct csq_source *sub)
+{
+    size_t n = s->ds.n, m = want > 0 && want < n ? want : n, i;
+
+    *sub = *s;
+    sub->ds.paths = csq_mem_array(m + 1, sizeof *sub->ds.paths);
+    sub->ds.labels = csq_mem_array(m + 1, sizeof *sub->ds.labels);
+    if (!sub->ds.paths || !sub->ds.labels) {
+        csq_source_spread_release(sub);
+        return CSQ_ENOMEM;
+    }
+    for (i = 0; i < m; i++) {
+        size_t k = (size_t)((unsigned long long)i * n / m);
+        sub->ds.paths[i] = s->ds.paths[k];
+        sub->ds.labels[i] = s->ds.labels[k];
+    }
+    sub->ds.n = m;
+    return CSQ_OK;
+}
+
+void csq_source_spread_release(struct csq_source *sub)
+{
+    free(sub->ds.paths);
+    free(sub->ds.labels);
+    memset(sub, 0, sizeof *sub);
 }

@@ -52,5 +52,11 @@ int csq_source_open(struct csq_source *s, const struct csq_graph *g,
 /* A loader over the first limit images (0 = all), in dataset order. */
 int csq_source_loader(const struct csq_source *s, size_t limit, struct csq_loader **out);
 void csq_source_release(struct csq_source *s);
+/* A source over want images of s evenly spaced in dataset order (image
+ * floor(i n / want) of its n; all when want is 0 or >= n), so that a
+ * class-sorted folder gives every class its share.  It borrows s's paths
+ * and class names: release it with csq_source_spread_release before s. */
+int csq_source_spread(const struct csq_source *s, size_t want, struct csq_source *sub);
+void csq_source_spread_release(struct csq_source *sub);
 
 #endif

@@ -236,26 +236,6 @@ static int by_node(const void *x, const void *y)
     return (a > b) - (a < b);
 }
 
-/* Evenly spaced images of src: index floor(i n / N), so a class-sorted
- * folder gives every class its share. */
-static int pick_source(const struct csq_source *src, long want, struct csq_source *sub)
-{
-    size_t n = src->ds.n, m = want > 0 && (size_t)want < n ? (size_t)want : n, i;
-
-    *sub = *src;
-    sub->ds.paths = csq_mem_array(m + 1, sizeof *sub->ds.paths);
-    sub->ds.labels = csq_mem_array(m + 1, sizeof *sub->ds.labels);
-    if (!sub->ds.paths || !sub->ds.labels)
-        return CSQ_ENOMEM;
-    for (i = 0; i < m; i++) {
-        size_t k = (size_t)((unsigned long long)i * n / m);
-        sub->ds.paths[i] = src->ds.paths[k];
-        sub->ds.labels[i] = src->ds.labels[k];
-    }
-    sub->ds.n = m;
-    return CSQ_OK;
-}
-
 static int read_batches(struct run *s, const struct csq_source *sub)
 {
     struct csq_loader *ld = NULL;
@@ -523,7 +503,8 @@ int csq_clado_measure(const struct csq_graph *g, const char *model, const struct
     for (q = 0; q < s.nl; q++)
         rank_of[s.order[q]] = q;
     s.classes = g->vals[g->outputs[0]].t.rank == 2 ? g->vals[g->outputs[0]].t.dims[1] : -1;
-    if ((rc = pick_source(src, r->images > 0 ? r->images : CSQ_CLADO_IMAGES, &sub)) != 0 ||
+    if ((rc = csq_source_spread(src, (size_t)(r->images > 0 ? r->images : CSQ_CLADO_IMAGES),
+                                &sub)) != 0 ||
         (rc = csq_engine_new(g, &s.e)) != 0 || (rc = read_batches(&s, &sub)) != 0 ||
         (rc = check_memory(&s)) != 0 || (rc = quantize_all(&s, &sub, rank_of)) != 0)
         goto out;
@@ -561,8 +542,7 @@ int csq_clado_measure(const struct csq_graph *g, const char *model, const struct
 out:
     if (rc != CSQ_OK)
         csq_pairtab_release(out);
-    free(sub.ds.paths);
-    free(sub.ds.labels);
+    csq_source_spread_release(&sub);
     free(rank_of);
     free_run(&s);
     return rc;

@@ -395,12 +395,14 @@ static int sens_costs(const struct csq_graph *g, struct csq_engine *e,
 {
     struct sens s;
     struct csq_loader *ld = NULL;
+    struct csq_source sub;
     struct csq_feed f;
     size_t cells = (size_t)g->nlayers * (size_t)nwidths, c;
     long nimg = r->sqnr_images > 0 ? r->sqnr_images : CSQ_CRIT_SQNR_IMAGES;
     int l, j, rc = CSQ_OK;
 
     memset(&s, 0, sizeof s);
+    memset(&sub, 0, sizeof sub);
     s.g = g;
     s.e = e;
     s.criterion = r->criterion;
@@ -427,7 +429,10 @@ static int sens_costs(const struct csq_graph *g, struct csq_engine *e,
             else if ((rc = quantize_copy(g, l, widths[j], r, st, *q)) != 0)
                 csq_err_context("layer '%s'", g->layers[l].name);
         }
-    if (rc == CSQ_OK && (rc = csq_source_loader(src, (size_t)nimg, &ld)) == 0) {
+    /* evenly spaced images: a class-sorted folder's first ones would be
+     * a few classes only */
+    if (rc == CSQ_OK && (rc = csq_source_spread(src, (size_t)nimg, &sub)) == 0 &&
+        (rc = csq_source_loader(&sub, 0, &ld)) == 0) {
         s.total = csq_loader_count(ld);
         f = (struct csq_feed){ .engine = e, .loader = ld, .after = sens_batch, .user = &s };
         rc = csq_feed_run(&f);
@@ -445,6 +450,7 @@ static int sens_costs(const struct csq_graph *g, struct csq_engine *e,
                 (r->criterion == CSQ_CRIT_SQNR ? s.den : (double)s.images);
 out:
     csq_loader_close(ld);
+    csq_source_spread_release(&sub);
     for (c = 0; s.wq && c < cells; c++)
         free(s.wq[c]);
     free(s.wq);

@@ -73,7 +73,7 @@ struct csq_crit_request {
 
 /*
  * The table of r's criterion over src's images (statistics: all of them;
- * sqnr / kl: the first sqnr_images) at the nwidths widths (1..16,
+ * sqnr / kl: sqnr_images evenly spaced, csq_source_spread) at the nwidths widths (1..16,
  * distinct): cost[l * CSQ_ALLOC_MAXBITS + b - 1] for b in widths, NAN at
  * every other width (tfidf fills all 16).  Statistics and weights of a
  * layer that cannot be quantized per channel are refused with the layer's
