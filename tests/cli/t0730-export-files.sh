@@ -4,7 +4,10 @@
 # (csmpq.bits = the config's widths, csmpq.source_sha256 = hashlib's digest
 # of the source), one DequantizeLinear (axis 0) per quantized weight whose
 # int8 levels are round(w / scale) clipped to the b-bit range of the float
-# weight (rtn, DESIGN §7), one QuantizeLinear per quantized input, the
+# weight (rtn, DESIGN §7), one QuantizeLinear per quantized input, each
+# quantized layer's bias as int32 levels round(b / t) (half to even) at the
+# grid t = float32(s_x) float32(s_w) per output channel into a
+# DequantizeLinear (axis 0) that ONNX Runtime folds into QLinearConv, the
 # AIMET encodings holding the model's scales and zero points; with --int4
 # the 4-bit levels are int4 tensors at opset 21 and the file is smaller.
 . "$top_srcdir/tests/cli/lib.sh"
@@ -71,6 +74,31 @@ for n in dq:
     pe = e['param_encodings'][wname]
     check(np.allclose([c['scale'] for c in pe], sc, rtol=1e-7, atol=0),
           '%s: encodings hold the model\'s scales' % wname)
+prod = {o: n for n in m.graph.node for o in n.output}
+nb = 0
+for n in m.graph.node:
+    if n.op_type not in ('Conv', 'Gemm') or n.name not in bynode or len(n.input) < 3:
+        continue
+    bdq, wdq, xdq = prod.get(n.input[2]), prod.get(n.input[1]), prod.get(n.input[0])
+    while xdq is not None and xdq.op_type == 'Clip':
+        xdq = prod.get(xdq.input[0])
+    sb = [x for x in s.graph.node if x.name == n.name][0]
+    b = sinit[sb.input[2]]
+    if bdq is None or bdq.op_type != 'DequantizeLinear' or init[bdq.input[0]].dtype != np.int32:
+        check(False, '%s: the bias is int32 levels into DequantizeLinear' % n.name)
+        continue
+    nb += 1
+    lv, t = init[bdq.input[0]], init[bdq.input[1]]
+    sx, sw = init[xdq.input[1]].astype(np.float32), init[wdq.input[1]].astype(np.float32)
+    grid = (sx * sw).astype(np.float32)
+    check([a.i for a in bdq.attribute if a.name == 'axis'] == [0] and len(bdq.input) == 2
+          and t.dtype == np.float32 and np.array_equal(t, grid),
+          '%s: bias scale s_x s_w per channel, axis 0, no zero point' % n.name)
+    check(np.array_equal(lv, np.round(b.astype(np.float64) / grid.astype(np.float64))),
+          '%s: bias levels round(b / (s_x s_w))' % n.name)
+    check((np.abs(lv.astype(np.float32) * grid - b) <= 0.5 * grid * (1 + 1e-6) + 1e-7 * np.abs(b)).all(),
+          '%s: the bias moves by at most half a step' % n.name)
+check(nb == len(want), '%d int32 biases for %d layers' % (nb, len(want)))
 check(worst <= 1e-3, 'at most 0.1%% of the levels differ from round(w / scale) (%.2g%%)' % (100 * worst))
 for n in qs:
     x, sc, zp = n.input[0], init[n.input[1]], init[n.input[2]]
