@@ -10,6 +10,11 @@
 # DequantizeLinear (axis 0) that ONNX Runtime folds into QLinearConv, the
 # AIMET encodings holding the model's scales and zero points; with --int4
 # the 4-bit levels are int4 tensors at opset 21 and the file is smaller.
+# The int32 biases of both shipped models' 3-bit-mean rtn export equal
+# scripts/reference-quant's (tests/golden/*.avg3.biases.tsv, made by
+# scripts/make-eval-goldens): grids within 1e-6 (the activation ranges of
+# the two float forwards are a few float32 ulps apart), levels within one
+# on at most 1% of the channels (measured: all equal).
 . "$top_srcdir/tests/cli/lib.sh"
 D=$top_srcdir/data
 M=$D/models/fmnist_resnet.onnx
@@ -119,4 +124,46 @@ PYEOF
 st=$?
 ok $st "the exported files check out against the source model and the config"
 diag "$TMP/py"
+for m in fmnist_resnet fmnist_mobilenet; do
+    G=$top_srcdir/tests/golden
+    "$CSMPQ" -q export -m "$D/models/$m.onnx" -b "$G/$m.avg3.bits.tsv" --calib "$D/fmnist/calib" \
+        --quantizer rtn -o "$TMP/b.onnx" >/dev/null
+    ok $? "$m: 3-bit-mean rtn export exits 0"
+    $PY - "$TMP/b.onnx" "$G/$m.avg3.bits.tsv" "$G/$m.avg3.biases.tsv" >"$TMP/py" 2>&1 <<'PYEOF'
+import sys
+import numpy as np
+import onnx
+from onnx import numpy_helper
+m = onnx.load(sys.argv[1])
+node_of = {l.split('\t')[6].rstrip('\n'): l.split('\t')[0] for l in open(sys.argv[2])
+           if not l.startswith('#')}
+init = {t.name: numpy_helper.to_array(t) for t in m.graph.initializer}
+prod = {o: n for n in m.graph.node for o in n.output}
+got = {}
+for n in m.graph.node:
+    if n.name in node_of and len(n.input) > 2:
+        dq = prod[n.input[2]]
+        got[node_of[n.name]] = (init[dq.input[0]], init[dq.input[1]])
+want = {}
+for l in open(sys.argv[3]):
+    if l.startswith('#'):
+        continue
+    name, c, lev, grid = l.rstrip('\n').split('\t')
+    want.setdefault(name, []).append((int(lev), np.float32(float(grid))))
+if sorted(want) != sorted(got):
+    sys.exit('layers: reference %s, export %s' % (sorted(want), sorted(got)))
+lev = np.concatenate([got[k][0] for k in want]).astype(np.int64)
+wlev = np.concatenate([[v[0] for v in want[k]] for k in want])
+grid = np.concatenate([got[k][1] for k in want]).astype(np.float64)
+wgrid = np.concatenate([[v[1] for v in want[k]] for k in want]).astype(np.float64)
+rel = np.abs(grid / wgrid - 1).max()
+moved = np.abs(lev - wlev)
+print('%d layers, %d channels: grids within %.2g, %d levels differ (by at most %d)'
+      % (len(want), len(lev), rel, (moved > 0).sum(), moved.max()))
+# the activation ranges come from csmpq's and torch's float sums, a few
+# float32 ulps apart: the grids may be too, and a level may move by one
+sys.exit(0 if rel <= 1e-6 and moved.max() <= 1 and (moved > 0).mean() <= 0.01 else 1)
+PYEOF
+    ok $? "$m: the export's int32 biases are reference-quant's ($(cat "$TMP/py"))"
+done
 done_testing
