@@ -15,6 +15,12 @@
 # scripts/make-eval-goldens): grids within 1e-6 (the activation ranges of
 # the two float forwards are a few float32 ulps apart), levels within one
 # on at most 1% of the channels (measured: all equal).
+# Channels whose weights are all zero (tests/models/dead_input.onnx with
+# conv1's channel 2 given bias 0.3, conv2's channel 5 zeroed with bias 0,
+# fc's row 3 zeroed with bias -0.7): levels 0, the weight scale |b| / s_x
+# and bias level +-1 (s_w 0 and level 0 for b = 0), so the bias is kept;
+# csmpq run of that export gives the simulation's logits bit for bit and
+# ONNX Runtime's default run agrees.
 . "$top_srcdir/tests/cli/lib.sh"
 D=$top_srcdir/data
 M=$D/models/fmnist_resnet.onnx
@@ -166,4 +172,76 @@ sys.exit(0 if rel <= 1e-6 and moved.max() <= 1 and (moved > 0).mean() <= 0.01 el
 PYEOF
     ok $? "$m: the export's int32 biases are reference-quant's ($(cat "$TMP/py"))"
 done
+
+$PY - "$top_srcdir/tests/models/dead_input.onnx" "$TMP/z.onnx" <<'PYEOF'
+import sys
+import numpy as np
+import onnx
+from onnx import numpy_helper
+m = onnx.load(sys.argv[1])
+for t in m.graph.initializer:
+    a = numpy_helper.to_array(t).copy()
+    if t.name == 'conv1.bias':
+        a[2] = 0.3
+    elif t.name == 'conv2.weight':
+        a[5] = 0
+    elif t.name == 'conv2.bias':
+        a[5] = 0
+    elif t.name == 'fc.weight':
+        a[3] = 0
+    elif t.name == 'fc.bias':
+        a[3] = -0.7
+    t.CopyFrom(numpy_helper.from_array(a, t.name))
+onnx.save(m, sys.argv[2])
+PYEOF
+ok $? "a model with zero weight channels"
+echo '[8, 4, 8]' >"$TMP/z.json"
+"$CSMPQ" -q export -m "$TMP/z.onnx" -b "$TMP/z.json" --calib "$D/fmnist/calib" --quantizer rtn \
+    -o "$TMP/zq.onnx" >/dev/null
+ok $? "zero channels: export exits 0"
+$PY - "$TMP/z.onnx" "$TMP/zq.onnx" >"$TMP/py" 2>&1 <<'PYEOF'
+import sys
+import numpy as np
+import onnx
+from onnx import numpy_helper
+src, m = onnx.load(sys.argv[1]), onnx.load(sys.argv[2])
+sinit = {t.name: numpy_helper.to_array(t) for t in src.graph.initializer}
+init = {t.name: numpy_helper.to_array(t) for t in m.graph.initializer}
+prod = {o: n for n in m.graph.node for o in n.output}
+fails = []
+for node, ch in (('/conv1/Conv', 2), ('/conv2/Conv', 5), ('/fc/Gemm', 3)):
+    n = [x for x in m.graph.node if x.name == node][0]
+    xq, wq, bq = prod[n.input[0]], prod[n.input[1]], prod[n.input[2]]
+    sx = init[xq.input[1]]
+    lev, sw = init[wq.input[0]][ch], init[wq.input[1]][ch]
+    bl, bs = init[bq.input[0]][ch], init[bq.input[1]][ch]
+    b = sinit[[x for x in src.graph.node if x.name == node][0].input[2]][ch]
+    want_sw = np.float32(abs(b)) / sx if b != 0 else np.float32(0)
+    good = (not lev.any() and sw == want_sw and bs == np.float32(sx * sw)
+            and bl == (np.sign(b) if b != 0 else 0)
+            and abs(np.float32(bl) * bs - b) <= 4e-7 * abs(b))
+    print('%s channel %d: bias %.9g, s_x %.9g, s_w %.9g, level %d, stored %.9g: %s'
+          % (node, ch, b, sx, sw, bl, np.float32(bl) * bs, 'ok' if good else 'FAIL'))
+    if not good:
+        fails.append(node)
+sys.exit(1 if fails else 0)
+PYEOF
+ok $? "zero channels keep their bias as level +-1 at s_w = |b| / s_x"
+diag "$TMP/py"
+"$top_builddir/tests/tools/dump-batch" "$TMP/z.onnx" "$D/fmnist/val" "$TMP/zv.npy" "$TMP/zv.paths" &&
+    "$top_builddir/tests/tools/sim-logits" "$TMP/z.onnx" "$TMP/z.json" "$D/fmnist/calib" rtn \
+        "$TMP/zv.npy" "$TMP/zsim.npy" && \
+    "$CSMPQ" run -m "$TMP/zq.onnx" --input "$TMP/zv.npy" --output "$TMP/zrun.npy" &&
+    cmp -s "$TMP/zsim.npy" "$TMP/zrun.npy"
+ok $? "zero channels: csmpq run of the export gives the simulation's logits bit for bit"
+if [ -d "$top_srcdir/ort/node_modules/onnxruntime-node" ] && command -v node >/dev/null; then
+    node "$top_srcdir/scripts/ort-run.mjs" "$TMP/zq.onnx" "$TMP/zv.npy" "$TMP/zort.npy" 2>"$TMP/err" &&
+        $PY -c "
+import sys, numpy as np
+r, o = np.load(sys.argv[1]), np.load(sys.argv[2])
+a = (r.argmax(1) == o.argmax(1)).mean(); d = np.abs(r - o).max() / np.abs(r).max()
+print('agree %.1f%%, logits %.2g of max' % (100 * a, d)); sys.exit(0 if a >= 0.995 and d <= 0.02 else 1)
+" "$TMP/zrun.npy" "$TMP/zort.npy" >"$TMP/j" 2>&1
+    ok $? "zero channels: ONNX Runtime (default optimizations) agrees ($(cat "$TMP/j"))"
+fi
 done_testing
