@@ -29,13 +29,16 @@
 struct xlayer {
     struct csq_tensor wl, ws, wz;       /* levels, scales, zero points */
     struct csq_tensor as, az, amin, amax;
+    struct csq_tensor bl, bs;           /* int32 bias levels and their grid (qsim.h) */
+    int bias;                           /* the bias value they replace, or -1 */
     int64_t waxis;
     int act_zero;                       /* scale 0: the input is multiplied by 0 */
     int abits_container;                /* CSQ_DT_UINT8 or CSQ_DT_UINT4 */
-    char *nm[12];
+    char *nm[16];
 };
 
-enum { N_WL, N_WS, N_WZ, N_AS, N_AZ, N_AQ, N_ADQ, N_AMIN, N_AMAX, N_ACLIP, N_COUNT };
+enum { N_WL, N_WS, N_WZ, N_AS, N_AZ, N_AQ, N_ADQ, N_AMIN, N_AMAX, N_ACLIP, N_BL, N_BS,
+       N_COUNT };
 
 struct xstate {
     const struct csq_graph *g;
@@ -154,6 +157,7 @@ static int weight_levels(struct xstate *S, int l, struct xlayer *x)
     const struct csq_layer *ly = &g->layers[l];
     const struct csq_tensor *wt = &g->vals[ly->weight].t;
     const float *w = wt->data, *wq = csq_qsim_weight(S->m.q, l);
+    const struct csq_qbias *qb = csq_qsim_bias(S->m.q, l);
     int b = S->m.wbits[l];
     int qmax = b == 1 ? 1 : (1 << (b - 1)) - 1;
     int dt = S->r->int4 && b <= 4 ? CSQ_DT_INT4 : CSQ_DT_INT8;
@@ -189,7 +193,8 @@ static int weight_levels(struct xstate *S, int l, struct xlayer *x)
         if ((rc = csq_quant_choose(w + o * lay.ch_stride, lay.per_channel, lay.el_stride, b,
                                    &info)) != 0)
             return rc;
-        s = (float)info.scale;
+        /* a rounded bias fixes the scale of a zero channel too (qsim.h) */
+        s = qb ? qb->wscale[o] : (float)info.scale;
         sc[o] = s;
         for (i = 0; i < lay.per_channel; i++) {
             int64_t k = o * lay.ch_stride + i * lay.el_stride;
@@ -235,6 +240,32 @@ static int act_params(struct xstate *S, int l, struct xlayer *x)
     return CSQ_OK;
 }
 
+/* The rounded bias as int32 levels and a per-channel grid scale: the
+ * DequantizeLinear (axis 0, zero point 0) ONNX Runtime's QDQ rules fold
+ * into QLinearConv's int32 bias, and what the simulation adds. */
+static int bias_params(struct xstate *S, int l, struct xlayer *x)
+{
+    const struct csq_qbias *qb = csq_qsim_bias(S->m.q, l);
+
+    x->bias = -1;
+    if (!qb)
+        return CSQ_OK;
+    memset(&x->bl, 0, sizeof x->bl);
+    x->bl.dtype = CSQ_DT_INT32;
+    x->bl.rank = 1;
+    x->bl.dims[0] = qb->channels;
+    x->bs = x->bl;
+    x->bs.dtype = CSQ_DT_FLOAT;
+    x->bl.data = csq_mem_array((size_t)qb->channels + 1, sizeof(int32_t));
+    x->bs.data = csq_mem_array((size_t)qb->channels + 1, sizeof(float));
+    if (!x->bl.data || !x->bs.data)
+        return CSQ_ENOMEM;
+    memcpy(x->bl.data, qb->level, (size_t)qb->channels * sizeof(int32_t));
+    memcpy(x->bs.data, qb->grid, (size_t)qb->channels * sizeof(float));
+    x->bias = qb->value;
+    return CSQ_OK;
+}
+
 static int layer_names(struct xstate *S, int l, struct xlayer *x)
 {
     const char *wn = S->g->vals[S->g->layers[l].weight].name;
@@ -242,7 +273,7 @@ static int layer_names(struct xstate *S, int l, struct xlayer *x)
     static const char *const suf[N_COUNT] = {
         "_quantized", "_scale", "_zero_point", ".input_scale", ".input_zero_point",
         ".input_quantized", ".input_dequantized", ".input_clip_min", ".input_clip_max",
-        ".input_clipped"
+        ".input_clipped", ".bias_quantized", ".bias_scale"
     };
     int k, rc;
 
@@ -383,9 +414,9 @@ static int write_model(struct xstate *S, const char *sha)
     int l, rc = CSQ_OK;
 
     memset(&e, 0, sizeof e);
-    adds = csq_mem_zarray((size_t)g->nlayers * 4 + 1, sizeof *adds);
+    adds = csq_mem_zarray((size_t)g->nlayers * 5 + 1, sizeof *adds);
     ren = csq_mem_zarray((size_t)g->nlayers + 1, sizeof *ren);
-    inits = csq_mem_zarray((size_t)g->nlayers * 7 + 1, sizeof *inits);
+    inits = csq_mem_zarray((size_t)g->nlayers * 9 + 1, sizeof *inits);
     skip = csq_mem_zarray((size_t)g->nvals + 1, 1);
     bits = bits_json(S);
     if (!adds || !ren || !inits || !skip || !bits) {
@@ -405,6 +436,15 @@ static int write_model(struct xstate *S, const char *sha)
                 .name = x->nm[N_WL], .in = { x->nm[N_WL], x->nm[N_WS], x->nm[N_WZ] }, .nin = 3,
                 .out = g->vals[ly->weight].name, .axis = x->waxis };
             skip[ly->weight] = 1;
+        }
+        if (x->bias >= 0) {
+            inits[e.ninits++] = (struct csq_onnx_init){ x->nm[N_BL], &x->bl };
+            inits[e.ninits++] = (struct csq_onnx_init){ x->nm[N_BS], &x->bs };
+            adds[e.nadds++] = (struct csq_onnx_add){
+                .before = first_reader(g, x->bias), .op_type = "DequantizeLinear",
+                .name = x->nm[N_BL], .in = { x->nm[N_BL], x->nm[N_BS] }, .nin = 2,
+                .out = g->vals[x->bias].name, .axis = 0 };
+            skip[x->bias] = 1;
         }
         if (!S->m.abits[l])
             continue;
@@ -470,6 +510,8 @@ static void xlayer_release(struct xlayer *x)
     free(x->az.data);
     free(x->amin.data);
     free(x->amax.data);
+    free(x->bl.data);
+    free(x->bs.data);
     for (k = 0; k < N_COUNT; k++)
         free(x->nm[k]);
 }
@@ -500,7 +542,7 @@ int csq_export_run(const struct csq_graph *g, const struct csq_export_request *r
     res->opset = S.opset;
     for (l = 0; l < g->nlayers && rc == CSQ_OK; l++) {
         const struct csq_gptq_info *gi = csq_qsim_gptq_info(S.m.q, l);
-        if ((rc = layer_names(&S, l, &S.x[l])) != 0)
+        if ((rc = layer_names(&S, l, &S.x[l])) != 0 || (rc = bias_params(&S, l, &S.x[l])) != 0)
             break;
         if (S.m.wbits[l] && (rc = weight_levels(&S, l, &S.x[l])) == 0)
             res->weight_layers++;

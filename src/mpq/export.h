@@ -11,7 +11,13 @@
  *     (uint8, the calibrated scale and zero point) in front of that layer
  *     only, followed by a Clip to the b-bit range for b < 8, so the values
  *     are exactly the simulation's;
- *   - bias and everything else float, as the simulation keeps them;
+ *   - the bias of each such Conv / Gemm layer as the simulation rounds it
+ *     (mpq/qsim.h): int32 levels and a float32 grid scale s_x s_w per
+ *     output channel into DequantizeLinear (axis 0, no zero point) whose
+ *     output takes the float bias's name: the form ONNX Runtime's QDQ
+ *     rules fold into QLinearConv's int32 bias, so its integer kernels
+ *     compute what the simulation does;
+ *   - everything else float, as the simulation keeps it;
  *   - metadata_props csmpq.bits (the widths as JSON), csmpq.source_sha256,
  *     csmpq.quantizer, beside the model's own;
  *   - with encodings, AIMET's encodings JSON of the same numbers.

@@ -24,6 +24,10 @@ struct qlayer {
     struct csq_actcal *cal;
     struct csq_actq aq;
     int have_aq;
+    struct csq_qbias qb;        /* the rounded bias when have_qb */
+    int have_qb;
+    float *qbuf;                /* qb's arrays: wscale, grid, bias (3 x channels) */
+    int32_t *qlev;
 };
 
 struct csq_qsim {
@@ -187,6 +191,98 @@ const float *csq_qsim_weight(const struct csq_qsim *q, int l)
     return q->l[l].wq;
 }
 
+const struct csq_qbias *csq_qsim_bias(const struct csq_qsim *q, int l)
+{
+    return q->l[l].have_qb ? &q->l[l].qb : NULL;
+}
+
+/* Layer l's bias value when qsim.h's rounding applies to it, else -1. */
+static int roundable_bias(const struct csq_qsim *q, int l, const struct csq_layout *lay)
+{
+    const struct csq_graph *g = q->g;
+    const struct csq_node *n = &g->nodes[g->layers[l].node];
+    const struct qlayer *ql = &q->l[l];
+    const struct csq_value *b;
+
+    if (ql->wbits <= 0 || !ql->have_aq || !((float)ql->aq.scale > 0) || !lay->strided ||
+        (strcmp(n->op_type, "Conv") != 0 && strcmp(n->op_type, "Gemm") != 0) ||
+        n->nin < 3 || n->in[2] < 0 || ql->input_index != 0)
+        return -1;
+    b = &g->vals[n->in[2]];
+    if (b->kind != CSQ_VAL_INIT || b->t.dtype != CSQ_DT_FLOAT || !b->t.data ||
+        b->t.rank != 1 || b->t.dims[0] != lay->channels || b->nconsumers != 1)
+        return -1;
+    return n->in[2];
+}
+
+/* qsim.h's bias rounding for layer l (after its input range is known). */
+static int round_bias(struct csq_qsim *q, int l)
+{
+    const struct csq_graph *g = q->g;
+    const struct csq_layer *ly = &g->layers[l];
+    struct qlayer *ql = &q->l[l];
+    const float *w = g->vals[ly->weight].t.data, *b;
+    struct csq_layout lay;
+    float sx, *ws, *grid, *bq;
+    int64_t c;
+    int v, rc;
+
+    ql->have_qb = 0;
+    csq_layer_layout(g, l, &lay);
+    if ((v = roundable_bias(q, l, &lay)) < 0)
+        return CSQ_OK;
+    b = g->vals[v].t.data;
+    if (!ql->qbuf) {
+        ql->qbuf = csq_mem_array((size_t)lay.channels * 3 + 1, sizeof(float));
+        ql->qlev = csq_mem_array((size_t)lay.channels + 1, sizeof(int32_t));
+        if (!ql->qbuf || !ql->qlev)
+            return CSQ_ENOMEM;
+    }
+    ws = ql->qbuf;
+    grid = ws + lay.channels;
+    bq = grid + lay.channels;
+    sx = (float)ql->aq.scale;
+    for (c = 0; c < lay.channels; c++) {
+        struct csq_wquant info;
+        double t;
+        /* the channel's scale, as both quantizers choose it (mpq/gptq.h) */
+        if ((rc = csq_quant_choose(w + c * lay.ch_stride, lay.per_channel, lay.el_stride,
+                                   ql->wbits, &info)) != 0)
+            return rc;
+        ws[c] = (float)info.scale;
+        if (!(ws[c] > 0) && b[c] != 0.0f) {
+            ws[c] = fabsf(b[c]) / sx;
+            if (!isfinite(ws[c]))
+                return csq_fail(CSQ_EINVAL, "layer '%s': channel %lld's bias %.9g cannot be "
+                                "stored at input scale %.9g", ly->name, (long long)c,
+                                (double)b[c], (double)sx);
+        }
+        grid[c] = sx * ws[c];
+        t = grid[c] > 0 ? rint((double)b[c] / (double)grid[c]) : 0;
+        if (t > 2147483647.0)
+            t = 2147483647.0;
+        else if (t < -2147483648.0)
+            t = -2147483648.0;
+        ql->qlev[c] = (int32_t)t;
+        bq[c] = (float)ql->qlev[c] * grid[c];
+    }
+    ql->qb = (struct csq_qbias){ v, lay.channels, ws, grid, ql->qlev, bq };
+    ql->have_qb = 1;
+    return CSQ_OK;
+}
+
+static int round_biases(struct csq_qsim *q)
+{
+    int l, rc;
+
+    for (l = 0; l < q->g->nlayers; l++)
+        if ((rc = round_bias(q, l)) != 0) {
+            csq_err_context("layer '%s': bias", q->g->layers[l].name);
+            return rc;
+        }
+    return CSQ_OK;
+}
+
 /* The quantized weights into the engine (in) or the graph's back. */
 static void swap_weights(struct csq_qsim *q, struct csq_engine *e, int in)
 {
@@ -195,6 +291,16 @@ static void swap_weights(struct csq_qsim *q, struct csq_engine *e, int in)
     for (l = 0; l < q->g->nlayers; l++)
         if (q->l[l].wuse)
             csq_engine_set_weight(e, q->g->layers[l].weight, in ? q->l[l].wuse : NULL);
+}
+
+/* The rounded biases into the engine (in) or the graph's back. */
+static void swap_biases(struct csq_qsim *q, struct csq_engine *e, int in)
+{
+    int l;
+
+    for (l = 0; l < q->g->nlayers; l++)
+        if (q->l[l].have_qb)
+            csq_engine_set_weight(e, q->l[l].qb.value, in ? q->l[l].qb.bias : NULL);
 }
 
 static int observe_tap(void *user, int layer, const struct csq_tensor *t)
@@ -248,7 +354,7 @@ int csq_qsim_calibrate(struct csq_qsim *q, struct csq_engine *e, struct csq_load
         else
             q->l[l].have_aq = 1;
     }
-    return rc;
+    return rc == CSQ_OK ? round_biases(q) : rc;
 }
 
 int csq_qsim_copy_ranges(struct csq_qsim *dst, const struct csq_qsim *src)
@@ -266,7 +372,7 @@ int csq_qsim_copy_ranges(struct csq_qsim *dst, const struct csq_qsim *src)
         d->aq = s->aq;
         d->have_aq = 1;
     }
-    return CSQ_OK;
+    return round_biases(dst);
 }
 
 static int apply_hook(void *user, int node, int input, struct csq_tensor *t)
@@ -299,6 +405,7 @@ int csq_qsim_attach(struct csq_qsim *q, struct csq_engine *e)
         }
     }
     swap_weights(q, e, 1);
+    swap_biases(q, e, 1);
     q->attached = 1;
     return CSQ_OK;
 }
@@ -309,6 +416,7 @@ void csq_qsim_detach(struct csq_qsim *q, struct csq_engine *e)
         return;
     csq_engine_clear_hooks(e);
     swap_weights(q, e, 0);
+    swap_biases(q, e, 0);
     q->attached = 0;
 }
 
@@ -320,6 +428,8 @@ void csq_qsim_free(struct csq_qsim *q)
         return;
     for (l = 0; q->l && l < q->g->nlayers; l++) {
         free(q->l[l].wq);
+        free(q->l[l].qbuf);
+        free(q->l[l].qlev);
         csq_actcal_free(q->l[l].cal);
     }
     free(q->l);

@@ -7,6 +7,19 @@
  * never changed) and installs engine pre-hooks that quantize the layer
  * inputs; detaching restores the float model.
  *
+ * Biases: once a layer's input range is known, the bias of every Conv /
+ * Gemm layer with quantized weights and a quantized input (scale s_x > 0)
+ * is rounded to its integer grid, as an integer runtime stores it (ONNX
+ * Runtime's QLinearConv adds an int32 bias at scale s_x s_w to the int32
+ * accumulator): per output channel c, with t_c = float32(s_x) x
+ * float32(s_w[c]), level_c = clamp(rint(b_c / t_c), -2^31, 2^31 - 1)
+ * (the division in double, half to even) and the simulated bias
+ * float32(level_c) x t_c, what DequantizeLinear of the int32 level
+ * computes.  A channel whose weights are all zero (s_w = 0) gets the
+ * weight scale |b_c| / s_x instead (its weights stay 0), so its bias is
+ * level +-1 of a grid t_c ~ |b_c|.  Calibration itself runs with the
+ * float biases (no input is quantized yet).
+ *
  * The simulator borrows the graph (which must outlive it) and owns its
  * weight copies and calibrators.
  *
@@ -21,6 +34,7 @@
 #define CSQ_QSIM_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "data/loader.h"
 #include "mpq/gptq.h"
@@ -75,6 +89,19 @@ double csq_qsim_sqnr(const struct csq_qsim *q, int l);
 const struct csq_actq *csq_qsim_actq(const struct csq_qsim *q, int l);
 /* Layer l's quantized weight (the graph's layout), NULL when float. */
 const float *csq_qsim_weight(const struct csq_qsim *q, int l);
+/* Layer l's rounded bias (see above), NULL when its bias stays float
+ * (no bias, float weights or input, input scale 0, or a bias that is not
+ * a 1-D initializer of the layer alone).  Valid while q lives; set by
+ * csq_qsim_calibrate and csq_qsim_copy_ranges. */
+struct csq_qbias {
+    int value;                  /* the graph's bias value it replaces */
+    int64_t channels;
+    const float *wscale;        /* [channels] weight scale s_w (zero channels: see above) */
+    const float *grid;          /* [channels] t_c */
+    const int32_t *level;       /* [channels] */
+    const float *bias;          /* [channels] float32(level) x t_c */
+};
+const struct csq_qbias *csq_qsim_bias(const struct csq_qsim *q, int l);
 /* Observe each quantized layer's input over the loader's images, with
  * quantized weights and float activations; then fix the ranges. */
 int csq_qsim_calibrate(struct csq_qsim *q, struct csq_engine *e, struct csq_loader *ld,

@@ -23,7 +23,7 @@ int64_t csq_tensor_numel(const struct csq_tensor *t)
 size_t csq_dtype_size(int dtype)
 {
     switch (dtype) {
-    case CSQ_DT_FLOAT: return 4;
+    case CSQ_DT_FLOAT: case CSQ_DT_INT32: return 4;
     case CSQ_DT_INT64: return 8;
     case CSQ_DT_BOOL: case CSQ_DT_UINT8: case CSQ_DT_INT8:
     case CSQ_DT_UINT4: case CSQ_DT_INT4: return 1;

@@ -15,6 +15,9 @@ enum csq_dtype {
     CSQ_DT_FLOAT = 1,
     CSQ_DT_UINT8 = 2,
     CSQ_DT_INT8 = 3,
+    /* int32 only in tensors csmpq writes (an exported bias): the reader
+     * widens int32 to int64 */
+    CSQ_DT_INT32 = 6,
     CSQ_DT_INT64 = 7,
     CSQ_DT_BOOL = 9,
     /* 4-bit integers (opset 21) are held one per byte, sign-extended for

@@ -15,14 +15,15 @@
 #     the same with all optimizations but the fusion of QDQ groups
 #     (session.disable_quant_qdq; ORT then constant-folds the weights'
 #     DequantizeLinear and runs its NCHWc float kernels);
-#   - with all optimizations (ORT's default, what users get) ORT fuses
-#     DequantizeLinear -> Conv -> QuantizeLinear into integer QLinearConv,
-#     which also rounds the float bias to int32 at scale s_x s_w and
-#     requantizes its own way, which the simulation (float bias, DESIGN
-#     §10) does not model: measured 98.4% to 100% agreement on these
-#     configs (the worst: MobileNet 2.5-bit rtn, whose simulated top-1 is
-#     47.6%, 0.8 points off), so the bound there is 98%, top-1 within 1
-#     point, logits within 0.06 (README, "Export");
+#   - with all optimizations (ORT's default, what users get) the same
+#     bounds: ORT fuses DequantizeLinear -> Conv -> QuantizeLinear into
+#     integer QLinearConv (Gemm into QGemm) and drops a Relu / Clip the
+#     QuantizeLinear's saturation makes redundant; the int32 bias it adds
+#     is the one export writes and the simulation uses (mpq/qsim.h), so
+#     only its requantization's float rounding differs (measured: 99.9% to
+#     100%, top-1 within 0.1 point, logits within 0.0095 of the largest;
+#     with the float biases of before, ORT's WeightBiasQuantization
+#     rounded them itself and MobileNet 2.5-bit rtn agreed on 98.6%);
 #   - the model passes onnx.checker when its opset is one onnx 1.12 knows.
 # Both runtimes get the same input bytes (tests/tools/dump-batch).
 . "$top_srcdir/tests/cli/lib.sh"
@@ -30,7 +31,7 @@ D=$top_srcdir/data
 F=$top_srcdir/tests/fixtures/export
 ORT_RUN="node $top_srcdir/scripts/ort-run.mjs"
 # opt   agreement  top-1 points  logits / largest
-ALL="0.98 1.0 0.06"
+ALL="0.995 0.2 0.02"
 NONE="0.995 0.2 0.02"
 
 if [ ! -d "$top_srcdir/ort/node_modules/onnxruntime-node" ] || ! command -v node >/dev/null; then
