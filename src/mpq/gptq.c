@@ -1,6 +1,7 @@
 /*
  * gptq: DESIGN §7's column-wise quantization against U = chol(H^-1),
- * with lazy block updates; the steps are numbered in gptq.h.
+ * with lazy block updates, computed from U's inverse R (one Cholesky
+ * factorization, no triangular inverse); the steps are numbered in gptq.h.
  */
 #include "config.h"
 
@@ -34,9 +35,10 @@ struct col {
 
 /* Scratch for one group, sized for the largest. */
 struct work {
-    double *u;        /* (k, k) the factor U */
-    double *wd;       /* (mg, k) weights being quantized, permuted */
-    double *e;        /* (mg, block) scaled errors of the current block */
+    double *u;        /* (k, k) the factor R (U = R^-1) */
+    double *wd;       /* (mg, k) the weights, permuted */
+    double *acc;      /* (mg, k) their accumulated updates, scaled by R_ii */
+    double *e;        /* (mg, block) errors d of the current block */
     double *scale;    /* (mg) */
     double *diag;     /* (k) diag H after the dead-input fix */
     int64_t *perm;    /* (k) column i of the work arrays is input perm[i] */
@@ -63,26 +65,32 @@ static void put(const struct csq_gptq_opts *o, double w, double scale, int64_t a
         levels[at] = (int16_t)lev;
 }
 
-/* Step 6 on the permuted weights (U in w->u, scales in w->scale); out and
- * levels are mg x k row-major in input order. */
+/* Step 6 on the permuted weights w->wd, from R (w->u: H = R R^T, U =
+ * R^-1, lapack.h) instead of U, which saves the dtrtri: with d_j = w_j -
+ * q_j on the original weights, the step's relation w - q = e U reads e =
+ * d R, so the updated weight is w_i + a_i / R_ii with a_i = sum_{j<i} d_j
+ * R_ji, and a takes the same lazy block updates e took (the same result up
+ * to rounding).  out and levels are mg x k row-major in input order. */
 static void columns(const struct csq_gptq_opts *o, struct work *w, int64_t mg, int64_t k,
                     float *out, int16_t *levels)
 {
     const double *u = w->u;
 
+    memset(w->acc, 0, (size_t)mg * (size_t)k * sizeof *w->acc);
     for (int64_t i1 = 0; i1 < k; i1 += o->block) {
         int64_t i2 = i1 + o->block < k ? i1 + o->block : k, nb = i2 - i1;
 
 #pragma omp parallel for schedule(static) if (mg * nb * nb > PAR_WORK)
         for (int64_t r = 0; r < mg; r++) {
-            double *wr = w->wd + r * k, *er = w->e + r * nb, s = w->scale[r];
+            const double *wr = w->wd + r * k;
+            double *ar = w->acc + r * k, *dr = w->e + r * nb, s = w->scale[r];
             for (int64_t i = i1; i < i2; i++) {
-                double lev = csq_quant_level(wr[i], s, o->bits);
-                double e = (wr[i] - lev * s) / u[i * k + i];
                 const double *ui = u + i * k;
-                er[i - i1] = e;
+                double lev = csq_quant_level(wr[i] + ar[i] / ui[i], s, o->bits);
+                double d = wr[i] - lev * s;
+                dr[i - i1] = d;
                 for (int64_t j = i + 1; j < i2; j++)
-                    wr[j] -= e * ui[j];
+                    ar[j] += d * ui[j];
                 out[r * k + w->perm[i]] = csq_quant_value(lev, s);
                 if (levels)
                     levels[r * k + w->perm[i]] = (int16_t)lev;
@@ -90,8 +98,8 @@ static void columns(const struct csq_gptq_opts *o, struct work *w, int64_t mg, i
         }
         if (i2 < k)
             cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)mg, (int)(k - i2),
-                        (int)nb, -1.0, w->e, (int)nb, u + i1 * k + i2, (int)k, 1.0,
-                        w->wd + i2, (int)k);
+                        (int)nb, 1.0, w->e, (int)nb, u + i1 * k + i2, (int)k, 1.0,
+                        w->acc + i2, (int)k);
     }
 }
 
@@ -152,7 +160,7 @@ static int group(const struct csq_gptq_opts *o, struct work *w, const float *wg,
                     ui[j] = hi[w->perm[j]];
                 ui[i] = w->diag[w->perm[i]] + d;
             }
-            ok = csq_lapack_inv_chol_upper(w->u, k) == 0;
+            ok = csq_lapack_rev_chol_upper(w->u, k) == 0;
             if (ok && attempt)
                 info->redamped++;
         }
@@ -209,12 +217,13 @@ int csq_gptq_quantize(const float *w, int64_t rows, int64_t k, int64_t ch_stride
         lv = csq_mem_array((size_t)rows * (size_t)k, sizeof *lv);
     wk.u = csq_mem_array((size_t)k * (size_t)k, sizeof *wk.u);
     wk.wd = csq_mem_array((size_t)mg * (size_t)k, sizeof *wk.wd);
+    wk.acc = csq_mem_array((size_t)mg * (size_t)k, sizeof *wk.acc);
     wk.e = csq_mem_array((size_t)mg * (size_t)(o->block < k ? o->block : k), sizeof *wk.e);
     wk.scale = csq_mem_array((size_t)mg, sizeof *wk.scale);
     wk.diag = csq_mem_array((size_t)k, sizeof *wk.diag);
     wk.perm = csq_mem_array((size_t)k, sizeof *wk.perm);
     wk.cols = csq_mem_array((size_t)k, sizeof *wk.cols);
-    if (!res || (levels && !lv) || !wk.u || !wk.wd || !wk.e || !wk.scale || !wk.diag || !wk.perm || !wk.cols) {
+    if (!res || (levels && !lv) || !wk.u || !wk.wd || !wk.acc || !wk.e || !wk.scale || !wk.diag || !wk.perm || !wk.cols) {
         rc = CSQ_ENOMEM;
         goto out;
     }
@@ -242,6 +251,7 @@ out:
     free(lv);
     free(wk.u);
     free(wk.wd);
+    free(wk.acc);
     free(wk.e);
     free(wk.scale);
     free(wk.diag);

@@ -16,7 +16,8 @@
  *   6. columns i in order: q_i = Q(w_i), e = (w_i - q_i) / U_ii,
  *      w_j -= e U_ij for j > i; in blocks of `block` columns, the updates
  *      of later blocks batched into one GEMM per block (the same result up
- *      to float rounding).
+ *      to float rounding).  gptq.c computes this from U's inverse R (the
+ *      Cholesky factor itself, H = R R^T), with no triangular inverse.
  * Arithmetic is double; only the stored weights are float.  The same steps
  * are written in PyTorch in scripts/reference-quant (gptq()).
  *

@@ -1,6 +1,7 @@
 /*
- * hessian: per-group sums of x x^T over a layer's input patches, in double
- * through cblas_dsyrk (DESIGN §7); the contract is in hessian.h.
+ * hessian: per-group sums of x x^T over a layer's input patches (DESIGN §7):
+ * float products (cblas_ssyrk, or dot products for small patches) summed
+ * into double; the contract is in hessian.h.
  */
 #include "config.h"
 
@@ -9,19 +10,38 @@
 #include <string.h>
 
 #include <cblas.h>
+#include <omp.h>
 
 #include "mpq/hessian.h"
 #include "util/err.h"
 #include "util/limits.h"
 #include "util/mem.h"
 
-/* Columns gathered before one dsyrk: each call reads and writes all of H,
- * so wide calls matter for large K, but every layer of a pass holds its
- * buffer, so it stays near 4 MiB of doubles (113 columns at resnet18's
- * K = 4608, where the flops of a call still match its memory traffic). */
-#define CHUNK_DOUBLES ((int64_t)1 << 19)
+/* The products are float (ssyrk: twice dsyrk's throughput, products and
+ * sums rounded to float), and each float block is added into the double H
+ * after at most FOLD_COLS columns and at the end of every call, so float
+ * sums never run over more than that.  The column buffer holds COL_FLOATS
+ * floats, 64..CHUNK_MAX columns; one workspace (the buffer and a K x K
+ * float block) serves every layer of a pass. */
+#define COL_FLOATS ((int64_t)1 << 21)
 #define CHUNK_MIN 64
-#define CHUNK_MAX 1024
+#define CHUNK_MAX 8192
+#define FOLD_COLS ((int64_t)1 << 14)
+/* Patches of at most SMALL_K values (depthwise 3x3: 9) skip BLAS, whose
+ * calls cost more than 45 dot products, and sum straight into double. */
+#define SMALL_K 16
+/* Their columns per run: 9 rows of them stay in L2. */
+#define SMALL_CHUNK 4096
+/* Floats of im2col above which its channels run in threads. */
+#define PAR_FILL ((int64_t)1 << 15)
+
+struct csq_hessian_ws {
+    int64_t kmax;
+    int nthr;                   /* threads with a slice of col for small patches */
+    float *col;                 /* (k, chunk(k)) for any k <= kmax, and nthr slices
+                                 * of (SMALL_K, SMALL_CHUNK) */
+    float *f;                   /* (kmax^2) float block, when kmax > SMALL_K */
+};
 
 struct csq_hessian {
     int64_t groups, k;
@@ -30,33 +50,103 @@ struct csq_hessian {
     int finished;
     double *h;                  /* (groups, k, k); upper triangle until finish */
     int64_t *n;                 /* (groups) patches added */
-    int64_t chunk;              /* columns per dsyrk */
-    float *fcol;                /* (k, chunk) im2col output */
-    double *dcol;               /* (k, chunk) the same in double */
-    int64_t *pick;              /* (positions of one plane) */
+    int64_t chunk;              /* columns of the buffer */
+    int64_t pending;            /* columns in ws->f not yet in h */
+    struct csq_hessian_ws *ws;  /* borrowed (csq_hessian_use) or own */
+    int own_ws;
+    int64_t *pick;              /* (images of a call, samples + 1) picked positions */
     int64_t npick;              /* room in pick */
 };
 
 static int64_t chunk_cols(int64_t k)
 {
-    int64_t c = CHUNK_DOUBLES / (k > 0 ? k : 1);
+    int64_t c = COL_FLOATS / (k > 0 ? k : 1);
+
+    if (k <= SMALL_K)
+        return SMALL_CHUNK;
     return c < CHUNK_MIN ? CHUNK_MIN : c > CHUNK_MAX ? CHUNK_MAX : c;
 }
 
-int csq_hessian_bytes(int64_t groups, int64_t k, size_t *bytes)
+/* Floats of a workspace for patches of up to kmax values; -1 on overflow. */
+static int ws_floats(int64_t kmax, size_t *col, size_t *f)
 {
-    size_t kk, hb, cb;
+    size_t kk, small = (size_t)omp_get_max_threads() * SMALL_K * SMALL_CHUNK;
+
+    if (kmax < 1 || csq_mem_mul((size_t)kmax, (size_t)chunk_cols(kmax), col) ||
+        csq_mem_mul((size_t)kmax, (size_t)kmax, &kk))
+        return -1;
+    if (*col < small)
+        *col = small;
+    /* chunk_cols(k) k only grows with k (the clamps keep it monotone); the
+     * small patches of a depthwise layer take a slice per thread */
+    *f = kmax > SMALL_K ? kk : 0;
+    return 0;
+}
+
+int csq_hessian_ws_bytes(int64_t kmax, size_t *bytes)
+{
+    size_t col, f;
+
+    if (ws_floats(kmax, &col, &f) || col + f < col || (col + f) > SIZE_MAX / sizeof(float))
+        return csq_fail(CSQ_ENOMEM, "hessian: a workspace for patches of %lld overflows",
+                        (long long)kmax);
+    *bytes = (col + f) * sizeof(float);
+    return CSQ_OK;
+}
+
+struct csq_hessian_ws *csq_hessian_ws_new(int64_t kmax)
+{
+    struct csq_hessian_ws *w;
+    size_t col, f;
+
+    if (ws_floats(kmax, &col, &f) || !(w = csq_mem_zarray(1, sizeof *w)))
+        return NULL;
+    w->kmax = kmax;
+    w->nthr = omp_get_max_threads();
+    w->col = csq_mem_array(col, sizeof *w->col);
+    w->f = f ? csq_mem_array(f, sizeof *w->f) : NULL;
+    if (!w->col || (f && !w->f)) {
+        csq_hessian_ws_free(w);
+        return NULL;
+    }
+    return w;
+}
+
+void csq_hessian_ws_free(struct csq_hessian_ws *w)
+{
+    if (!w)
+        return;
+    free(w->col);
+    free(w->f);
+    free(w);
+}
+
+/* Bytes of the matrices alone. */
+static int h_bytes(int64_t groups, int64_t k, size_t *bytes)
+{
+    size_t kk;
 
     if (groups < 1 || k < 1)
         return csq_fail(CSQ_EINVAL, "hessian: bad shape %lld groups of %lld",
                         (long long)groups, (long long)k);
-    if (csq_mem_mul((size_t)k, (size_t)k, &kk) || csq_mem_mul(kk, (size_t)groups, &hb) ||
-        csq_mem_mul(hb, sizeof(double), &hb) ||
-        csq_mem_mul((size_t)k, (size_t)chunk_cols(k) * (sizeof(double) + sizeof(float)), &cb) ||
-        hb + cb < hb)
+    if (csq_mem_mul((size_t)k, (size_t)k, &kk) || csq_mem_mul(kk, (size_t)groups, bytes) ||
+        csq_mem_mul(*bytes, sizeof(double), bytes))
         return csq_fail(CSQ_ENOMEM, "hessian: %lld groups of %lld x %lld doubles overflow",
                         (long long)groups, (long long)k, (long long)k);
-    *bytes = hb + cb;
+    return CSQ_OK;
+}
+
+int csq_hessian_bytes(int64_t groups, int64_t k, size_t *bytes)
+{
+    size_t hb, wb;
+    int rc;
+
+    if ((rc = h_bytes(groups, k, &hb)) || (rc = csq_hessian_ws_bytes(k, &wb)))
+        return rc;
+    if (hb + wb < hb)
+        return csq_fail(CSQ_ENOMEM, "hessian: %lld groups of %lld x %lld doubles overflow",
+                        (long long)groups, (long long)k, (long long)k);
+    *bytes = hb + wb;
     return CSQ_OK;
 }
 
@@ -91,6 +181,7 @@ int csq_hessian_plan(const struct csq_graph *g, size_t *bytes)
 int csq_hessian_plan_layers(const struct csq_graph *g, const int *want, size_t *bytes)
 {
     size_t total = 0, big = 0, b;
+    int64_t kmax = 0;
     int l, rc, bigl = -1;
 
     for (l = 0; l < g->nlayers; l++) {
@@ -98,16 +189,24 @@ int csq_hessian_plan_layers(const struct csq_graph *g, const int *want, size_t *
 
         if (want && !want[l])
             continue;
-        if ((rc = csq_hessian_layer_shape(g, l, &groups, &k)) ||
-            (rc = csq_hessian_bytes(groups, k, &b)))
+        if ((rc = csq_hessian_layer_shape(g, l, &groups, &k)) || (rc = h_bytes(groups, k, &b)))
             return rc;
         if (total + b < total)
             return csq_fail(CSQ_ENOMEM, "'%s': layer statistics overflow size_t", g->path);
         total += b;
+        kmax = k > kmax ? k : kmax;
         if (b > big) {
             big = b;
             bigl = l;
         }
+    }
+    /* one workspace for the pass, sized for the largest patch */
+    if (kmax > 0) {
+        if ((rc = csq_hessian_ws_bytes(kmax, &b)) != 0)
+            return rc;
+        if (total + b < total)
+            return csq_fail(CSQ_ENOMEM, "'%s': layer statistics overflow size_t", g->path);
+        total += b;
     }
     *bytes = total;
     if (total > csq_limit_memory())
@@ -136,13 +235,23 @@ struct csq_hessian *csq_hessian_new(int64_t groups, int64_t k, int64_t samples, 
     h->chunk = chunk_cols(k);
     h->h = csq_mem_zarray((size_t)groups * (size_t)k, (size_t)k * sizeof *h->h);
     h->n = csq_mem_zarray((size_t)groups, sizeof *h->n);
-    h->fcol = csq_mem_array((size_t)k * (size_t)h->chunk, sizeof *h->fcol);
-    h->dcol = csq_mem_array((size_t)k * (size_t)h->chunk, sizeof *h->dcol);
-    if (!h->h || !h->n || !h->fcol || !h->dcol) {
+    if (!h->h || !h->n) {
         csq_hessian_free(h);
         return NULL;
     }
     return h;
+}
+
+int csq_hessian_use(struct csq_hessian *h, struct csq_hessian_ws *ws)
+{
+    if (ws->kmax < h->k)
+        return csq_fail(CSQ_EINVAL, "hessian: a workspace for patches of %lld used for %lld",
+                        (long long)ws->kmax, (long long)h->k);
+    if (h->own_ws)
+        csq_hessian_ws_free(h->ws);
+    h->ws = ws;
+    h->own_ws = 0;
+    return CSQ_OK;
 }
 
 void csq_hessian_free(struct csq_hessian *h)
@@ -151,8 +260,8 @@ void csq_hessian_free(struct csq_hessian *h)
         return;
     free(h->h);
     free(h->n);
-    free(h->fcol);
-    free(h->dcol);
+    if (h->own_ws)
+        csq_hessian_ws_free(h->ws);
     free(h->pick);
     free(h);
 }
@@ -190,28 +299,224 @@ int64_t csq_hessian_pick(uint64_t seed, int64_t image, int64_t npos, int64_t nsa
 
 /* --- accumulation --- */
 
-/* H[gi] += C C^T for the first cols columns of the column buffer. */
-static void flush(struct csq_hessian *h, int64_t gi, int64_t cols)
+/* The workspace of a call: the borrowed one, else one of h's own. */
+static int need_ws(struct csq_hessian *h)
 {
-    int64_t k = h->k, i, j;
+    if (h->ws)
+        return CSQ_OK;
+    if (!(h->ws = csq_hessian_ws_new(h->k)))
+        return CSQ_ENOMEM;
+    h->own_ws = 1;
+    return CSQ_OK;
+}
+
+typedef float vf16 __attribute__((vector_size(64)));
+
+/* hm (upper triangle, k x k) += the Gram matrix of the k rows of len
+ * floats at c, ld apart, in float, added in double.  Two rows i at a time
+ * against all j >= i, over 16 positions at once: each loaded vector feeds
+ * up to two products (45 products from 25 loads at k = 9) where one dot
+ * product per pair loads two vectors per product.  kc is a constant in
+ * the inlined copies so the loops unroll and the accumulators stay in
+ * registers. */
+static inline __attribute__((always_inline)) void gram_rows(const float *c, int64_t ld,
+                                                            int64_t kc, int64_t len,
+                                                            double *hm)
+{
+    int64_t nv = len - len % 16;
+
+#pragma GCC unroll 8
+    for (int64_t i0 = 0; i0 < kc; i0 += 2) {
+        int64_t ni = kc - i0 < 2 ? kc - i0 : 2;
+        vf16 acc[2][SMALL_K];
+        float tail[2][SMALL_K];
+
+#pragma GCC unroll 16
+        for (int64_t j = 0; j < kc; j++)
+            for (int64_t ii = 0; ii < 2; ii++) {
+                acc[ii][j] = (vf16){0};
+                tail[ii][j] = 0;
+            }
+        for (int64_t t = 0; t < nv; t += 16) {
+            vf16 r[SMALL_K];
+#pragma GCC unroll 16
+            for (int64_t j = i0; j < kc; j++)
+                memcpy(&r[j], c + j * ld + t, sizeof r[j]);
+#pragma GCC unroll 2
+            for (int64_t ii = 0; ii < ni; ii++)
+#pragma GCC unroll 16
+                for (int64_t j = i0 + ii; j < kc; j++)
+                    acc[ii][j] += r[i0 + ii] * r[j];
+        }
+        for (int64_t t = nv; t < len; t++)
+            for (int64_t ii = 0; ii < ni; ii++)
+                for (int64_t j = i0 + ii; j < kc; j++)
+                    tail[ii][j] += c[(i0 + ii) * ld + t] * c[j * ld + t];
+        for (int64_t ii = 0; ii < ni; ii++)
+            for (int64_t j = i0 + ii; j < kc; j++) {
+                float sum = tail[ii][j];
+                for (int l = 0; l < 16; l++)
+                    sum += acc[ii][j][l];
+                hm[(i0 + ii) * kc + j] += sum;
+            }
+    }
+}
+
+/* Cloned for AVX-512 and AVX2 + FMA (picked at load time), the default
+ * build targeting baseline x86-64; 3 x 3 kernels (k = 9, 3 x 3
+ * depthwise) and 1-D ones of 3 get their own unrolled copies. */
+#if defined(__GNUC__) && defined(__x86_64__) && !defined(__clang__)
+__attribute__((target_clones("avx512f", "arch=haswell", "default")))
+#endif
+static void small_gram(const float *c, int64_t ld, int64_t k, int64_t len, double *hm)
+{
+    switch (k) {
+    case 9:
+        gram_rows(c, ld, 9, len, hm);
+        break;
+    case 3:
+        gram_rows(c, ld, 3, len, hm);
+        break;
+    default:
+        for (int64_t i = 0; i < k; i++) {
+            const float *restrict ci = c + i * ld;
+            for (int64_t j = i; j < k; j++) {
+                const float *restrict cj = c + j * ld;
+                float sum = 0;
+#pragma omp simd reduction(+ : sum)
+                for (int64_t t = 0; t < len; t++)
+                    sum += ci[t] * cj[t];
+                hm[i * k + j] += sum;
+            }
+        }
+    }
+}
+
+/* The float block into H[gi] (upper triangles). */
+static void fold(struct csq_hessian *h, int64_t gi)
+{
+    int64_t k = h->k;
+    double *hm = h->h + gi * k * k;
+    const float *f = h->ws->f;
+
+    if (h->pending == 0)
+        return;
+    for (int64_t i = 0; i < k; i++) {
+        double *restrict d = hm + i * k;
+        const float *restrict s = f + i * k;
+#pragma omp simd
+        for (int64_t j = i; j < k; j++)
+            d[j] += s[j];
+    }
+    h->pending = 0;
+}
+
+/* H[gi] += the products of cols patches: column t of the k x cols matrix
+ * at c (rows ld apart) when rowmajor = 0, else row t of a cols x k matrix
+ * (rows ld apart).  Large k go through ssyrk into the float block. */
+static void add_patches(struct csq_hessian *h, int64_t gi, const float *c, int64_t cols,
+                        int64_t ld, int rowmajor)
+{
+    int64_t k = h->k;
 
     if (cols == 0)
         return;
-    for (i = 0; i < k; i++) {
-        const float *f = h->fcol + i * h->chunk;
-        double *d = h->dcol + i * h->chunk;
-        for (j = 0; j < cols; j++)
-            d[j] = f[j];
-    }
-    cblas_dsyrk(CblasRowMajor, CblasUpper, CblasNoTrans, (int)k, (int)cols, 1.0, h->dcol,
-                (int)h->chunk, 1.0, h->h + gi * k * k, (int)k);
     h->n[gi] += cols;
+    if (k <= SMALL_K && !rowmajor) {
+        small_gram(c, ld, k, cols, h->h + gi * k * k);
+        return;
+    }
+    for (int64_t t0 = 0; t0 < cols;) {
+        int64_t len = cols - t0 < FOLD_COLS - h->pending ? cols - t0 : FOLD_COLS - h->pending;
+        cblas_ssyrk(CblasRowMajor, CblasUpper, rowmajor ? CblasTrans : CblasNoTrans, (int)k,
+                    (int)len, 1.0f, rowmajor ? c + t0 * ld : c + t0, (int)ld,
+                    h->pending ? 1.0f : 0.0f, h->ws->f, (int)k);
+        h->pending += len;
+        t0 += len;
+        if (h->pending == FOLD_COLS)
+            fold(h, gi);
+    }
+}
+
+/* Whether a Conv's patches are its input planes as they are (a 1 x 1
+ * kernel, stride 1, no padding): they are then read in place. */
+static int planes_are_patches(const struct csq_im2col *g)
+{
+    return g->kh == 1 && g->kw == 1 && g->sh == 1 && g->sw == 1 && g->pt == 0 &&
+           g->pl == 0 && g->oh == g->h && g->ow == g->w;
+}
+
+/* Columns [p0, p0 + len) of one image's group into col; the channels in
+ * threads when par and the copy is large (im2col is otherwise the
+ * single-threaded part of a pass).  Each row is written by one thread, so
+ * the columns are the same. */
+static void fill(const struct csq_im2col *geom, const float *xg, int64_t p0, int64_t len,
+                 float *col, int64_t ld, int par)
+{
+    int64_t hw = geom->h * geom->w, kk = geom->kh * geom->kw;
+
+    if (!par || geom->cg < 2 || geom->k * len < PAR_FILL) {
+        csq_im2col_fill(geom, xg, p0, len, col, ld);
+        return;
+    }
+#pragma omp parallel for schedule(static)
+    for (int64_t ci = 0; ci < geom->cg; ci++) {
+        struct csq_im2col one = *geom;
+        one.cg = 1;
+        one.k = kk;
+        csq_im2col_fill(&one, xg + ci * hw, p0, len, col + ci * kk * ld, ld);
+    }
+}
+
+/* The patches of group gi of nimages images into H[gi], through the
+ * column buffer col (room for k x h->chunk); picks: each image's positions
+ * when subsampling, else NULL.  par: threads allowed inside. */
+static void add_group(struct csq_hessian *h, const struct csq_im2col *geom, const float *x,
+                      int64_t nimages, int64_t gi, const int64_t *picks, const int64_t *npicks,
+                      float *col, int par)
+{
+    int64_t npos = geom->oh * geom->ow, plane = geom->h * geom->w, used = 0, i, p, t;
+
+    for (i = 0; i < nimages; i++) {
+        const float *xg = x + (i * geom->c + gi * geom->cg) * plane;
+        if (!picks && planes_are_patches(geom)) {
+            add_patches(h, gi, xg, npos, plane, 0);
+            continue;
+        }
+        if (!picks) {
+            /* all positions, in runs that fill the buffer */
+            for (p = 0; p < npos;) {
+                int64_t len = npos - p < h->chunk - used ? npos - p : h->chunk - used;
+                fill(geom, xg, p, len, col + used, h->chunk, par);
+                used += len;
+                p += len;
+                if (used == h->chunk) {
+                    add_patches(h, gi, col, used, h->chunk, 0);
+                    used = 0;
+                }
+            }
+            continue;
+        }
+        /* the same positions for every group of an image */
+        for (t = 0; t < npicks[i]; t++) {
+            csq_im2col_fill(geom, xg, picks[i * h->samples + t], 1, col + used, h->chunk);
+            if (++used == h->chunk) {
+                add_patches(h, gi, col, used, h->chunk, 0);
+                used = 0;
+            }
+        }
+    }
+    add_patches(h, gi, col, used, h->chunk, 0);
+    /* the float block is the workspace's: empty it before the next group
+     * or layer */
+    fold(h, gi);
 }
 
 int csq_hessian_add_conv(struct csq_hessian *h, const struct csq_im2col *geom, const float *x,
                          int64_t nimages, int64_t first)
 {
-    int64_t npos = geom->oh * geom->ow, plane = geom->h * geom->w, gi, i, p, t;
+    int64_t npos = geom->oh * geom->ow, gi, i, *npicks = NULL;
+    int rc;
 
     if (h->finished)
         return csq_fail(CSQ_EINVAL, "hessian: patches added after finish");
@@ -219,64 +524,66 @@ int csq_hessian_add_conv(struct csq_hessian *h, const struct csq_im2col *geom, c
         return csq_fail(CSQ_ESHAPE, "hessian: conv of %lld groups of %lld for statistics of "
                         "%lld groups of %lld", (long long)geom->groups, (long long)geom->k,
                         (long long)h->groups, (long long)h->k);
-    if (h->samples && h->samples < npos && h->npick < h->samples) {
-        int64_t *np = csq_mem_rearray(h->pick, (size_t)h->samples, sizeof *np);
-        if (!np)
-            return CSQ_ENOMEM;
-        h->pick = np;
-        h->npick = h->samples;
-    }
-    for (gi = 0; gi < h->groups; gi++) {
-        int64_t used = 0;
-        for (i = 0; i < nimages; i++) {
-            const float *xg = x + (i * geom->c + gi * geom->cg) * plane;
-            if (!h->samples || h->samples >= npos) {
-                /* all positions, in runs that fill the buffer */
-                for (p = 0; p < npos;) {
-                    int64_t len = npos - p < h->chunk - used ? npos - p : h->chunk - used;
-                    csq_im2col_fill(geom, xg, p, len, h->fcol + used, h->chunk);
-                    used += len;
-                    p += len;
-                    if (used == h->chunk) {
-                        flush(h, gi, used);
-                        used = 0;
-                    }
-                }
-                continue;
-            }
-            /* the same positions for every group of an image */
-            int64_t m = csq_hessian_pick(h->seed, first + i, npos, h->samples, h->pick);
-            for (t = 0; t < m; t++) {
-                csq_im2col_fill(geom, xg, h->pick[t], 1, h->fcol + used, h->chunk);
-                if (++used == h->chunk) {
-                    flush(h, gi, used);
-                    used = 0;
-                }
-            }
+    if ((rc = need_ws(h)) != 0)
+        return rc;
+    if (h->samples && h->samples < npos) {
+        /* each image's positions, once for all its groups: nimages rows of
+         * samples, then the counts */
+        size_t need = (size_t)nimages * (size_t)(h->samples + 1);
+        if (h->npick < (int64_t)need) {
+            int64_t *np = csq_mem_rearray(h->pick, need, sizeof *np);
+            if (!np)
+                return CSQ_ENOMEM;
+            h->pick = np;
+            h->npick = (int64_t)need;
         }
-        flush(h, gi, used);
+        npicks = h->pick + nimages * h->samples;
+        for (i = 0; i < nimages; i++)
+            npicks[i] = csq_hessian_pick(h->seed, first + i, npos, h->samples,
+                                         h->pick + i * h->samples);
     }
+    if (h->k <= SMALL_K && h->groups > 1) {
+        /* many small groups (depthwise): one thread per group at a time,
+         * each with its own slice of the buffer and its own H, so the sums
+         * do not depend on the thread count */
+        const struct csq_hessian_ws *w = h->ws;
+#pragma omp parallel for schedule(dynamic, 1) num_threads(w->nthr)
+        for (gi = 0; gi < h->groups; gi++)
+            add_group(h, geom, x, nimages, gi, npicks ? h->pick : NULL, npicks,
+                      w->col + (int64_t)omp_get_thread_num() * SMALL_K * SMALL_CHUNK, 0);
+        return CSQ_OK;
+    }
+    for (gi = 0; gi < h->groups; gi++)
+        add_group(h, geom, x, nimages, gi, npicks ? h->pick : NULL, npicks, h->ws->col, 1);
     return CSQ_OK;
 }
 
 int csq_hessian_add_rows(struct csq_hessian *h, const float *x, int64_t rows, int64_t ld)
 {
     int64_t k = h->k, r0, r, i;
+    int rc;
 
     if (h->finished)
         return csq_fail(CSQ_EINVAL, "hessian: patches added after finish");
     if (h->groups != 1)
         return csq_fail(CSQ_ESHAPE, "hessian: input rows for statistics of %lld groups",
                         (long long)h->groups);
-    /* rows become the buffer's columns, so one flush serves both inputs */
+    if ((rc = need_ws(h)) != 0)
+        return rc;
+    if (k > SMALL_K) {
+        /* ssyrk reads the rows in place */
+        add_patches(h, 0, x, rows, ld, 1);
+        fold(h, 0);
+        return CSQ_OK;
+    }
     for (r0 = 0; r0 < rows; r0 += h->chunk) {
         int64_t cnt = rows - r0 < h->chunk ? rows - r0 : h->chunk;
         for (r = 0; r < cnt; r++) {
             const float *xr = x + (r0 + r) * ld;
             for (i = 0; i < k; i++)
-                h->fcol[i * h->chunk + r] = xr[i];
+                h->ws->col[i * h->chunk + r] = xr[i];
         }
-        flush(h, 0, cnt);
+        add_patches(h, 0, h->ws->col, cnt, h->chunk, 0);
     }
     return CSQ_OK;
 }
@@ -300,11 +607,11 @@ int csq_hessian_finish(struct csq_hessian *h)
                 m[i * k + j] = m[j * k + i];
         }
     }
-    free(h->fcol);
-    free(h->dcol);
+    if (h->own_ws)
+        csq_hessian_ws_free(h->ws);
+    h->ws = NULL;
+    h->own_ws = 0;
     free(h->pick);
-    h->fcol = NULL;
-    h->dcol = NULL;
     h->pick = NULL;
     h->npick = 0;
     h->finished = 1;

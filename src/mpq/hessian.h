@@ -1,6 +1,9 @@
 /*
  * hessian: layer statistics H = (2/n) sum x x^T over a layer's input
- * patches (DESIGN §7), per group, in double, accumulated with dsyrk.  The
+ * patches (DESIGN §7), per group, in double.  The products are float
+ * (ssyrk, twice dsyrk's throughput; dot products for patches of at most 16
+ * values), summed in float over at most 16384 patches of one call, then
+ * added into the double sums.  The
  * patches of a Conv are the im2col columns its kernel multiplies (one H of
  * K = C/g x kh x kw per group: one 9x9 H per depthwise channel); those of a
  * Gemm / MatMul are its input rows.  GPTQ (mpq/gptq) and the per-candidate
@@ -19,6 +22,7 @@
  *     size_t bytes;
  *     if ((rc = csq_hessian_plan(graph, &bytes))) return rc;   refuses over the limit
  *     h = csq_hessian_new(groups, k, samples, seed);
+ *     optionally csq_hessian_use(h, ws);  one workspace for many layers
  *     each batch: csq_hessian_add_conv(h, &geom, x, nimages, first) or
  *                 csq_hessian_add_rows(h, x, rows, ld);
  *     csq_hessian_finish(h);  H of group gi = csq_hessian_matrix(h, gi);
@@ -43,11 +47,12 @@ struct csq_hessian;
  * Gemm / MatMul. */
 int csq_hessian_layer_shape(const struct csq_graph *g, int layer, int64_t *groups,
                             int64_t *k);
-/* Bytes csq_hessian_new(groups, k, ...) allocates: groups K^2 doubles plus
- * a column buffer.  CSQ_ENOMEM (message) when the count overflows. */
+/* Bytes csq_hessian_new(groups, k, ...) and its own workspace allocate:
+ * groups K^2 doubles plus csq_hessian_ws_bytes(k).  CSQ_ENOMEM (message)
+ * when the count overflows. */
 int csq_hessian_bytes(int64_t groups, int64_t k, size_t *bytes);
 /* Bytes of the statistics of every quantizable layer of g, all alive at
- * once as in one pass; CSQ_ENOMEM with a one-line message naming the need,
+ * once as in one pass, with one workspace for the largest K; CSQ_ENOMEM with a one-line message naming the need,
  * the largest layer and the limit when that exceeds csq_limit_memory()
  * (util/limits.h).  Nothing is allocated. */
 int csq_hessian_plan(const struct csq_graph *g, size_t *bytes);
@@ -61,6 +66,20 @@ struct csq_hessian *csq_hessian_new(int64_t groups, int64_t k, int64_t samples,
                                     uint64_t seed);
 void csq_hessian_free(struct csq_hessian *h);
 
+/* The scratch of the accumulation: a column buffer and a K x K float
+ * block, for patches of up to kmax values.  Without one, an accumulator
+ * allocates its own on the first add and frees it at finish; a pass over
+ * many layers shares one (the block is emptied at the end of every add).
+ * NULL on bad size or no memory. */
+struct csq_hessian_ws;
+struct csq_hessian_ws *csq_hessian_ws_new(int64_t kmax);
+void csq_hessian_ws_free(struct csq_hessian_ws *ws);
+/* Bytes csq_hessian_ws_new(kmax) allocates; CSQ_ENOMEM on overflow. */
+int csq_hessian_ws_bytes(int64_t kmax, size_t *bytes);
+/* h borrows ws (which must outlive h's adds); CSQ_EINVAL when ws is for
+ * smaller patches than h's. */
+int csq_hessian_use(struct csq_hessian *h, struct csq_hessian_ws *ws);
+
 /* Add the patches of nimages images of a Conv with geometry geom (groups
  * and K must match h): x is those images' input, N x C x H x W contiguous;
  * image i counts as image first + i for the subsampling.  CSQ_ESHAPE on a
@@ -70,7 +89,7 @@ int csq_hessian_add_conv(struct csq_hessian *h, const struct csq_im2col *geom,
 /* Add rows input rows of K floats, row r at x + r * ld (h has one group). */
 int csq_hessian_add_rows(struct csq_hessian *h, const float *x, int64_t rows, int64_t ld);
 /* Scale every sum by 2 / n and make the matrices full (both triangles);
- * frees the column buffer.  CSQ_EINVAL when a group saw no patch. */
+ * frees an own workspace.  CSQ_EINVAL when a group saw no patch. */
 int csq_hessian_finish(struct csq_hessian *h);
 
 /* After finish: H of group gi, k x k row-major (symmetric). */

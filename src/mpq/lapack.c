@@ -5,7 +5,8 @@
  * U^T U with U = J L^-1 J (one dtrtri), upper triangular with a positive
  * diagonal, hence the Cholesky factor by uniqueness.  Conjugating by J is
  * reversing the row-major array, and a row-major lower triangle is
- * LAPACK's column-major upper one.
+ * LAPACK's column-major upper one.  GPTQ itself needs only R = J L J
+ * (a = R R^T, U = R^-1), the factor before the dtrtri: see gptq.c.
  */
 #include "config.h"
 
@@ -53,6 +54,27 @@ int csq_lapack_inv_chol_upper(double *a, int64_t n)
     reverse(a, n * n);
     for (i = 0; i < n; i++)
         if (!(a[i * n + i] > 0) || !isfinite(a[i * n + i]))
+            return -1;
+    return 0;
+}
+
+int csq_lapack_rev_chol_upper(double *a, int64_t n)
+{
+    int ni = (int)n, info = 0;
+    int64_t i;
+
+    if (n < 1)
+        return 0;
+    for (i = 0; i < n * n; i++)
+        if (!isfinite(a[i]))
+            return -1;
+    reverse(a, n * n);
+    dpotrf_("U", &ni, a, &ni, &info, 1);
+    if (info != 0)
+        return -1;
+    reverse(a, n * n);
+    for (i = 0; i < n; i++)
+        if (!(a[i * n + i] > 0) || !isfinite(a[i * n + i]) || !isfinite(1 / a[i * n + i]))
             return -1;
     return 0;
 }

@@ -14,5 +14,10 @@
  * the factorization fails (a not positive definite, or not finite): no
  * message is recorded, since callers retry. */
 int csq_lapack_inv_chol_upper(double *a, int64_t n);
+/* The same U's inverse for half the work (one dpotrf, no dtrtri): the
+ * upper triangle of a becomes R, upper triangular with R_ii > 0 and a =
+ * R R^T (so U = R^-1 and U_ii = 1 / R_ii); the strict lower triangle is
+ * left undefined.  Returns 0 or -1 as above. */
+int csq_lapack_rev_chol_upper(double *a, int64_t n);
 
 #endif

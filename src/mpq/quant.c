@@ -5,6 +5,7 @@
  */
 #include "config.h"
 
+#include <float.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -422,36 +423,63 @@ static void widen(struct csq_actcal *c)
     c->hexp++;
 }
 
+/* Min, max and whether every value is finite, in one vectorizable pass
+ * (float min / max are the double ones: the conversion is exact). */
+static int scan(const float *restrict x, size_t n, float *mn, float *mx)
+{
+    float lo = INFINITY, hi = -INFINITY;
+    int bad = 0;
+
+#pragma omp simd reduction(min : lo) reduction(max : hi) reduction(| : bad)
+    for (size_t i = 0; i < n; i++) {
+        lo = x[i] < lo ? x[i] : lo;
+        hi = x[i] > hi ? x[i] : hi;
+        bad |= !(fabsf(x[i]) <= FLT_MAX);
+    }
+    *mn = lo;
+    *mx = hi;
+    return bad;
+}
+
 int csq_actcal_add(struct csq_actcal *c, const float *x, size_t n)
 {
     const double H = CSQ_QUANT_HALFBINS;
     double mn = c->min, mx = c->max, inv;
+    float lo, hi;
+    uint64_t zeros = 0;
 
     if (c->count == 0) {
         mn = INFINITY;
         mx = -INFINITY;
     }
-    for (size_t i = 0; i < n; i++) {
-        if (!isfinite(x[i]))
-            return csq_fail(CSQ_EINVAL, "quant: calibration value %zu is not finite", i);
-        if ((double)x[i] < mn)
-            mn = x[i];
-        if ((double)x[i] > mx)
-            mx = x[i];
+    if (scan(x, n, &lo, &hi)) {
+        for (size_t i = 0; i < n; i++)
+            if (!isfinite(x[i]))
+                return csq_fail(CSQ_EINVAL, "quant: calibration value %zu is not finite", i);
     }
     if (n == 0)
         return CSQ_OK;
+    mn = (double)lo < mn ? lo : mn;
+    mx = (double)hi > mx ? hi : mx;
     while (!(mx < H * ldexp(1, c->hexp) && mn >= -H * ldexp(1, c->hexp)))
         widen(c);
     c->min = mn;
     c->max = mx;
     c->count += n;
     inv = ldexp(1, -c->hexp); /* exact: x * inv is x / h with no rounding */
+    /* Zeros (half of a ReLU's outputs) only count: adding 0 to a bin's sum
+     * changes nothing, and one bin's chain of dependent adds is what made
+     * this loop slow. */
     for (size_t i = 0; i < n; i++) {
+        if (x[i] == 0) {
+            zeros++;
+            continue;
+        }
         int j = (int)floor((double)x[i] * inv) + CSQ_QUANT_HALFBINS;
         c->cnt[j] += 1;
         c->sum[j] += (double)x[i];
     }
+    c->cnt[CSQ_QUANT_HALFBINS] += (double)zeros;
     return CSQ_OK;
 }
 

@@ -15,6 +15,7 @@
 struct csq_stats {
     const struct csq_graph *g;
     struct csq_hessian **h;     /* [g->nlayers], NULL when not collected */
+    struct csq_hessian_ws *ws;  /* shared by every layer's accumulator */
     int64_t images;             /* images before the current batch */
 };
 
@@ -80,6 +81,7 @@ int csq_stats_collect(const struct csq_graph *g, struct csq_engine *e, const int
     struct csq_stats *s;
     struct csq_feed f;
     size_t bytes;
+    int64_t kmax = 0;
     int l, rc;
 
     *out = NULL;
@@ -97,6 +99,16 @@ int csq_stats_collect(const struct csq_graph *g, struct csq_engine *e, const int
     }
     for (l = 0; l < g->nlayers; l++) {
         int64_t groups, k;
+        if ((want && !want[l]) || (rc = csq_hessian_layer_shape(g, l, &groups, &k)) != 0)
+            continue;
+        kmax = k > kmax ? k : kmax;
+    }
+    if (kmax > 0 && !(s->ws = csq_hessian_ws_new(kmax))) {
+        rc = CSQ_ENOMEM;
+        goto out;
+    }
+    for (l = 0; l < g->nlayers; l++) {
+        int64_t groups, k;
         if (want && !want[l])
             continue;
         if ((rc = csq_hessian_layer_shape(g, l, &groups, &k)) != 0)
@@ -105,6 +117,8 @@ int csq_stats_collect(const struct csq_graph *g, struct csq_engine *e, const int
             rc = CSQ_ENOMEM;
             goto out;
         }
+        if ((rc = csq_hessian_use(s->h[l], s->ws)) != 0)
+            goto out;
         if ((rc = csq_engine_tap(e, l, CSQ_TAP_INPUT, stats_tap, s)) != 0)
             goto out;
     }
@@ -124,6 +138,8 @@ int csq_stats_collect(const struct csq_graph *g, struct csq_engine *e, const int
         }
 out:
     csq_engine_clear_hooks(e);
+    csq_hessian_ws_free(s->ws);
+    s->ws = NULL;
     if (rc != CSQ_OK) {
         csq_stats_free(s);
         return rc;

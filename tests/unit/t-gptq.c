@@ -117,9 +117,33 @@ static void test_lapack(void)
             worst = fmax(worst, fabs(s - (i == j)));
         }
     ok(worst < 1e-9, "U^T U H = I (worst %.3g)", worst);
+
+    /* what GPTQ uses: R upper with R R^T = H, and R U = I */
+    static double r[K * K];
+    memcpy(r, h, sizeof h);
+    ok(csq_lapack_rev_chol_upper(r, K) == 0, "30x30: R factorizes");
+    double wrr = 0, wru = 0;
+    for (int i = 0; i < K; i++)
+        for (int j = 0; j < K; j++) {
+            double s = 0, t = 0;
+            for (int p = i > j ? i : j; p < K; p++)
+                s += r[i * K + p] * r[j * K + p];
+            for (int p = i; p <= j; p++)
+                t += r[i * K + p] * u[p * K + j];
+            wrr = fmax(wrr, fabs(s - h[i * K + j]) / h[0]);
+            wru = fmax(wru, fabs(t - (i == j)));
+        }
+    ok(wrr < 1e-12 && wru < 1e-9, "R R^T = H (worst %.3g), R U = I (worst %.3g)", wrr, wru);
+    double a2[4] = {10.055, -3, -3, 1.055};
+    ok(csq_lapack_rev_chol_upper(a2, 2) == 0 && fabs(a2[3] - sqrt(1.055)) < 1e-14 &&
+       fabs(a2[1] + 3 / sqrt(1.055)) < 1e-14 && fabs(a2[0] - sqrt(det / 1.055)) < 1e-14,
+       "2x2: R = [[sqrt(det / 1.055), -3 / sqrt(1.055)], [0, sqrt(1.055)]]");
     double nan2[4] = {1, NAN, NAN, 1}, neg[4] = {-1, 0, 0, 1};
     ok(csq_lapack_inv_chol_upper(nan2, 2) != 0, "NaN refused");
     ok(csq_lapack_inv_chol_upper(neg, 2) != 0, "indefinite refused");
+    double nan3[4] = {1, NAN, NAN, 1}, neg2[4] = {-1, 0, 0, 1};
+    ok(csq_lapack_rev_chol_upper(nan3, 2) != 0 && csq_lapack_rev_chol_upper(neg2, 2) != 0,
+       "R: NaN and indefinite refused");
     ok(csq_errmsg()[0] == 0, "no message recorded for a failed factorization");
 }
 
@@ -634,9 +658,10 @@ static void test_hessian_conv(void)
         for (int gi = 0; gi < g.groups; gi++)
             worst = fmax(worst, max_rel(csq_hessian_matrix(h, gi), ref + gi * g.k * g.k,
                                         (int)(g.k * g.k)));
-        ok(worst < 1e-12 && csq_hessian_count(h, 0) == N * g.oh * g.ow,
-           "conv %d (group %d, %dx%d, stride %d, pad %d, dilation %d): H = naive loop "
-           "(%.2g)", c, group, cases[c].k, cases[c].k, cases[c].stride, cases[c].pad,
+        /* float products and sums (hessian.h): a few float roundings */
+        ok(worst < 1e-6 && csq_hessian_count(h, 0) == N * g.oh * g.ow,
+           "conv %d (group %d, %dx%d, stride %d, pad %d, dilation %d): H = naive double loop "
+           "up to float rounding (%.2g)", c, group, cases[c].k, cases[c].k, cases[c].stride, cases[c].pad,
            cases[c].dil, worst);
         csq_hessian_free(h);
     }
@@ -693,7 +718,9 @@ static void test_hessian_rows(void)
     csq_hessian_add_rows(h, x, 100, LD);
     csq_hessian_add_rows(h, x + 100 * LD, R - 100, LD);
     csq_hessian_finish(h);
-    ok(max_rel(csq_hessian_matrix(h, 0), ref, K * K) < 1e-12, "rows: H = naive loop");
+    ok(max_rel(csq_hessian_matrix(h, 0), ref, K * K) < 1e-6,
+       "rows: H = naive double loop up to float rounding (%.2g)",
+       max_rel(csq_hessian_matrix(h, 0), ref, K * K));
     is_int(csq_hessian_count(h, 0), R, "rows: every row counted (rows are never sampled)");
     is_int(csq_hessian_add_rows(h, x, 1, LD), CSQ_EINVAL, "rows after finish refused");
     csq_errclear();
@@ -754,16 +781,16 @@ static void test_sampling(void)
     csq_hessian_add_conv(b, &g, x + 2 * C * HH * WW, N - 2, 2);
     csq_hessian_finish(a);
     csq_hessian_finish(b);
-    /* the same positions, summed in another order (one dsyrk or two) */
-    ok(max_rel(csq_hessian_matrix(a, 0), csq_hessian_matrix(b, 0), (int)(g.k * g.k)) < 1e-14 &&
-       max_rel(csq_hessian_matrix(a, 1), csq_hessian_matrix(b, 1), (int)(g.k * g.k)) < 1e-14 &&
+    /* the same positions, summed in another order (one float block or two) */
+    ok(max_rel(csq_hessian_matrix(a, 0), csq_hessian_matrix(b, 0), (int)(g.k * g.k)) < 1e-6 &&
+       max_rel(csq_hessian_matrix(a, 1), csq_hessian_matrix(b, 1), (int)(g.k * g.k)) < 1e-6 &&
        csq_hessian_count(a, 0) == csq_hessian_count(b, 0),
        "samples: one batch of 6 = batches of 2 and 4 (up to summation order)");
     is_int(csq_hessian_count(a, 1), N * S, "samples: %d positions per image", S);
     naive_h(&g, x, N, S, ref);
-    ok(max_rel(csq_hessian_matrix(a, 0), ref, (int)(g.k * g.k)) < 1e-12 &&
-       max_rel(csq_hessian_matrix(a, 1), ref + g.k * g.k, (int)(g.k * g.k)) < 1e-12,
-       "samples: H = naive loop over the picked positions");
+    ok(max_rel(csq_hessian_matrix(a, 0), ref, (int)(g.k * g.k)) < 1e-6 &&
+       max_rel(csq_hessian_matrix(a, 1), ref + g.k * g.k, (int)(g.k * g.k)) < 1e-6,
+       "samples: H = naive double loop over the picked positions, up to float rounding");
     csq_hessian_free(a);
     csq_hessian_free(b);
 }
@@ -774,10 +801,13 @@ static void test_memory(void)
     char path[4096];
     size_t bytes, sum = 0, b;
     const char *top = getenv("top_srcdir");
-    int64_t groups, k;
+    int64_t groups, k, kmax = 0;
 
-    ok(csq_hessian_bytes(3, 10, &b) == 0 && b >= 3 * 100 * sizeof(double) &&
-       b < 3 * 100 * sizeof(double) + (1 << 20), "bytes: 3 x 10^2 doubles plus a buffer");
+    ok(csq_hessian_ws_bytes(10, &b) == 0 && b > 0 && b < 1 << 20, "workspace of small patches");
+    sum = b;
+    ok(csq_hessian_bytes(3, 10, &b) == 0 && b == 3 * 100 * sizeof(double) + sum,
+       "bytes: 3 x 10^2 doubles plus a workspace");
+    sum = 0;
     ok(csq_hessian_bytes(INT64_MAX / 2, INT64_MAX / 2, &b) == CSQ_ENOMEM, "bytes: overflow");
     csq_errclear();
     snprintf(path, sizeof path, "%s/tests/models/resnet_tiny.onnx", top ? top : ".");
@@ -789,11 +819,16 @@ static void test_memory(void)
         if (strcmp(gr->nodes[gr->layers[l].node].op_type, "Conv") == 0)
             ok(k * w->dims[0] == csq_tensor_numel(w) && groups >= 1,
                "layer %s: K = %lld", gr->layers[l].name, (long long)k);
-        csq_hessian_bytes(groups, k, &b);
-        sum += b;
+        /* each layer's matrices, one workspace for the largest K */
+        sum += (size_t)(groups * k * k) * sizeof(double);
+        kmax = k > kmax ? k : kmax;
     }
+    ok(csq_hessian_ws_bytes(kmax, &b) == 0 && b >= (size_t)(kmax * kmax) * sizeof(float),
+       "workspace: a K x K float block at least");
+    sum += b;
     int rc = csq_hessian_plan(gr, &bytes);
-    ok(rc == 0 && bytes == sum, "plan: all layers (%zu bytes)", bytes);
+    ok(rc == 0 && bytes == sum, "plan: all layers' matrices and one workspace (%zu bytes)",
+       bytes);
     csq_limit_set_memory(bytes - 1);
     is_int(csq_hessian_plan(gr, &bytes), CSQ_ELIMIT, "plan: refused over the memory limit");
     ok(strstr(csq_errmsg(), "layer statistics need") && strstr(csq_errmsg(), "over the memory limit"),

@@ -221,7 +221,9 @@ int main(void)
                "conv1: %d positions per image", SAMPLES);
         worst = max_rel_diff(csq_stats_matrix(c, 0), csq_hessian_matrix(d, 0),
                              csq_hessian_groups(d) * k * k);
-        ok(worst < 1e-9, "conv1: the pass's H = the images' own (worst %.2g)", worst);
+        /* float sums over other runs of patches (hessian.h) */
+        ok(worst < 1e-6, "conv1: the pass's H = the images' own up to float rounding "
+           "(worst %.2g)", worst);
     }
 
     /* over the limit: refused in one line, nothing collected */
@@ -234,12 +236,17 @@ int main(void)
     csq_limit_set_memory(csq_limit_default_memory());
     {
         size_t all = 0, one = 0, sum = 0;
+        int64_t kmax = 0;
         for (l = 0; l < g->nlayers; l++) {
             int64_t gr, kk;
-            if (csq_hessian_layer_shape(g, l, &gr, &kk) == 0 &&
-                csq_hessian_bytes(gr, kk, &bytes) == 0 && want[l])
-                sum += bytes;
+            if (csq_hessian_layer_shape(g, l, &gr, &kk) == 0 && want[l]) {
+                sum += (size_t)(gr * kk * kk) * sizeof(double);
+                kmax = kk > kmax ? kk : kmax;
+            }
         }
+        /* their matrices and one workspace for the larger K */
+        if (csq_hessian_ws_bytes(kmax, &bytes) == 0)
+            sum += bytes;
         rc = csq_hessian_plan_layers(g, want, &one) || csq_hessian_plan(g, &all);
         ok(rc == 0 && one == sum && one < all, "the plan of 2 layers counts only theirs (%zu of %zu bytes)",
            one, all);
