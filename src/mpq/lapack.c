@@ -1,12 +1,10 @@
 /*
- * lapack: U = chol(a^-1, upper) in two factorizations instead of the
- * usual three (chol, inverse, chol): with J the reversal permutation,
- * J a J = L L^T (one dpotrf) gives a = (J L J)(J L J)^T, so a^-1 =
- * U^T U with U = J L^-1 J (one dtrtri), upper triangular with a positive
- * diagonal, hence the Cholesky factor by uniqueness.  Conjugating by J is
- * reversing the row-major array, and a row-major lower triangle is
- * LAPACK's column-major upper one.  GPTQ itself needs only R = J L J
- * (a = R R^T, U = R^-1), the factor before the dtrtri: see gptq.c.
+ * lapack: the factor GPTQ needs.  With J the reversal permutation,
+ * J a J = L L^T (one dpotrf) gives a = R R^T with R = J L J upper
+ * triangular, and U = R^-1 is the upper Cholesky factor of a^-1 by
+ * uniqueness; GPTQ works from R without forming U (see gptq.c).
+ * Conjugating by J is reversing the row-major array, and a row-major lower
+ * triangle is LAPACK's column-major upper one.
  */
 #include "config.h"
 
@@ -19,8 +17,6 @@
  * CHARACTER arguments, ignored by OpenBLAS's own C versions. */
 void dpotrf_(const char *uplo, const int *n, double *a, const int *lda, int *info,
              size_t uplo_len);
-void dtrtri_(const char *uplo, const char *diag, const int *n, double *a, const int *lda,
-             int *info, size_t uplo_len, size_t diag_len);
 
 static void reverse(double *a, int64_t len)
 {
@@ -29,33 +25,6 @@ static void reverse(double *a, int64_t len)
         a[i] = a[j];
         a[j] = t;
     }
-}
-
-int csq_lapack_inv_chol_upper(double *a, int64_t n)
-{
-    int ni = (int)n, info = 0;
-    int64_t i;
-
-    if (n < 1)
-        return 0;
-    for (i = 0; i < n * n; i++)
-        if (!isfinite(a[i]))
-            return -1;
-    reverse(a, n * n);
-    dpotrf_("U", &ni, a, &ni, &info, 1);
-    if (info != 0)
-        return -1;
-    for (i = 0; i < n; i++)
-        if (!(a[i * n + i] > 0) || !isfinite(a[i * n + i]))
-            return -1;
-    dtrtri_("U", "N", &ni, a, &ni, &info, 1, 1);
-    if (info != 0)
-        return -1;
-    reverse(a, n * n);
-    for (i = 0; i < n; i++)
-        if (!(a[i * n + i] > 0) || !isfinite(a[i * n + i]))
-            return -1;
-    return 0;
 }
 
 int csq_lapack_rev_chol_upper(double *a, int64_t n)

@@ -8,16 +8,12 @@
 
 #include <stdint.h>
 
-/* a: n x n row-major, symmetric positive definite.  Overwrites its upper
- * triangle with U, the upper Cholesky factor of a^-1 (a^-1 = U^T U, U_ii >
- * 0); the strict lower triangle is left undefined.  Returns 0, or -1 when
- * the factorization fails (a not positive definite, or not finite): no
- * message is recorded, since callers retry. */
-int csq_lapack_inv_chol_upper(double *a, int64_t n);
-/* The same U's inverse for half the work (one dpotrf, no dtrtri): the
- * upper triangle of a becomes R, upper triangular with R_ii > 0 and a =
- * R R^T (so U = R^-1 and U_ii = 1 / R_ii); the strict lower triangle is
- * left undefined.  Returns 0 or -1 as above. */
+/* a: n x n row-major, symmetric positive definite.  Its upper triangle
+ * becomes R, upper triangular with R_ii > 0 and a = R R^T (so R^-1 is the
+ * upper Cholesky factor of a^-1); the strict lower triangle is left
+ * undefined.  Returns 0, or -1 when the factorization fails (a not
+ * positive definite, or not finite): no message is recorded, since
+ * callers retry. */
 int csq_lapack_rev_chol_upper(double *a, int64_t n);
 
 #endif
