@@ -26,8 +26,10 @@ struct qlayer {
     int have_aq;
     struct csq_qbias qb;        /* the rounded bias when have_qb */
     int have_qb;
-    float *qbuf;                /* qb's arrays: wscale, grid, bias (3 x channels) */
+    float *qbuf;                /* qb's arrays: wscale, grid, bias, and the rtn scales
+                                 * (4 x channels) */
     int32_t *qlev;
+    int have_rtn;               /* qbuf's rtn scales are computed */
 };
 
 struct csq_qsim {
@@ -223,7 +225,7 @@ static int round_bias(struct csq_qsim *q, int l)
     struct qlayer *ql = &q->l[l];
     const float *w = g->vals[ly->weight].t.data, *b;
     struct csq_layout lay;
-    float sx, *ws, *grid, *bq;
+    float sx, *ws, *grid, *bq, *rtn;
     int64_t c;
     int v, rc;
 
@@ -233,7 +235,7 @@ static int round_bias(struct csq_qsim *q, int l)
         return CSQ_OK;
     b = g->vals[v].t.data;
     if (!ql->qbuf) {
-        ql->qbuf = csq_mem_array((size_t)lay.channels * 3 + 1, sizeof(float));
+        ql->qbuf = csq_mem_array((size_t)lay.channels * 4 + 1, sizeof(float));
         ql->qlev = csq_mem_array((size_t)lay.channels + 1, sizeof(int32_t));
         if (!ql->qbuf || !ql->qlev)
             return CSQ_ENOMEM;
@@ -241,15 +243,28 @@ static int round_bias(struct csq_qsim *q, int l)
     ws = ql->qbuf;
     grid = ws + lay.channels;
     bq = grid + lay.channels;
+    rtn = bq + lay.channels;
+    if (!ql->have_rtn) {
+        /* the channels' scales, as both quantizers choose them
+         * (mpq/gptq.h): 100 passes over each channel, so threaded, and
+         * once per layer, since every new activation range (sweep's
+         * budgets) rounds the bias again */
+        rc = CSQ_OK;
+#pragma omp parallel for schedule(dynamic, 4) reduction(| : rc)
+        for (c = 0; c < lay.channels; c++) {
+            struct csq_wquant info;
+            rc |= csq_quant_choose(w + c * lay.ch_stride, lay.per_channel, lay.el_stride,
+                                   ql->wbits, &info);
+            rtn[c] = (float)info.scale;
+        }
+        if (rc != 0)
+            return rc;  /* csq_quant_choose's message */
+        ql->have_rtn = 1;
+    }
     sx = (float)ql->aq.scale;
     for (c = 0; c < lay.channels; c++) {
-        struct csq_wquant info;
         double t;
-        /* the channel's scale, as both quantizers choose it (mpq/gptq.h) */
-        if ((rc = csq_quant_choose(w + c * lay.ch_stride, lay.per_channel, lay.el_stride,
-                                   ql->wbits, &info)) != 0)
-            return rc;
-        ws[c] = (float)info.scale;
+        ws[c] = rtn[c];
         if (!(ws[c] > 0) && b[c] != 0.0f) {
             ws[c] = fabsf(b[c]) / sx;
             if (!isfinite(ws[c]))

@@ -53,7 +53,9 @@ static inline double wq(double w, double scale, double qmax)
     return wlevel(w, scale, qmax) * scale;
 }
 
-/* w: the channel as contiguous doubles (the search runs 100 times over it). */
+/* w: the channel as contiguous doubles (the search runs 100 times over it,
+ * the hottest loop of rtn and of gptq's scales, hence the clones). */
+__attribute__((target_clones("avx512f", "arch=haswell", "default")))
 static double chan_sse(const double *w, int64_t n, double scale, double qmax)
 {
     double sse = 0;
