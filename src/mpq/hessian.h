@@ -9,6 +9,12 @@
  * Gemm / MatMul are its input rows.  GPTQ (mpq/gptq) and the per-candidate
  * errors read the finished matrices.
  *
+ * A Conv of stride 1 and dilation 1 with at least 32 channels per group
+ * takes a shortcut where it needs fewer products: each of the kernel's
+ * (kh kw + 1) / 2 distinct offsets between two patch elements is one
+ * product of the input planes with themselves shifted, less the border
+ * rows and columns (the sums are the same up to float rounding).
+ *
  * --hessian-samples N keeps N output positions per image and group (all
  * when the plane has no more), picked uniformly without replacement by a
  * generator seeded with (seed, image index): the same images give the same
@@ -40,6 +46,10 @@
 #define CSQ_HESSIAN_SEED 20261201u
 
 struct csq_hessian;
+
+/* Whether csq_hessian_add_conv(h, g, ...) takes the shifted products
+ * (h's workspace, or the one it would make). */
+int csq_hessian_shifted(const struct csq_hessian *h, const struct csq_im2col *g);
 
 /* Groups and patch size K of quantizable layer `layer` of g: a Conv's
  * group attribute and (C/g) kh kw; a Gemm / MatMul's contraction size

@@ -557,7 +557,7 @@ static void naive_h(const struct csq_im2col *g, const float *x, int nimg, int64_
                     double *h)
 {
     int k = (int)g->k, npos = (int)(g->oh * g->ow);
-    double p[512];
+    double p[1024];
     int64_t idx[4096];
     for (int gi = 0; gi < g->groups; gi++) {
         double *m = h + gi * k * k;
@@ -602,6 +602,59 @@ static int conv_geom(struct csq_im2col *g, struct tnode *t, int n, int c, int hh
     tn_ints(t, "dilations", v + 6, 2);
     tn_int(t, "group", group);
     return csq_im2col_init(g, &t->node, &x, &w);
+}
+
+/* Stride-1 convolutions with enough channels take the shifted products
+ * (hessian.h): every kernel size, padding (asymmetric too) and plane shape
+ * against the triple loop, and the planes too small for them to pay
+ * through im2col, both up to float rounding. */
+static void test_hessian_shifted(void)
+{
+    enum { N = 3, C = 64, HMAX = 16, WMAX = 16 };
+    static float x[N * C * HMAX * WMAX];
+    static double ref[2 * 800 * 800];
+    struct { int c, group, kh, kw, pt, pl, pb, pr, hh, ww, shifted; } cases[] = {
+        {32, 1, 3, 3, 1, 1, 1, 1, 11, 10, 1}, {32, 1, 3, 3, 0, 0, 0, 0, 16, 16, 1},
+        {32, 1, 3, 3, 0, 0, 0, 0, 9, 8, -1},  {32, 1, 3, 3, 2, 2, 2, 2, 9, 10, 1},
+        {32, 1, 3, 3, 0, 1, 2, 0, 12, 13, 1},   {32, 1, 1, 3, 0, 1, 0, 1, 16, 16, 1},
+        {32, 1, 3, 1, 1, 0, 1, 0, 16, 16, 1}, {32, 1, 5, 5, 2, 2, 2, 2, 16, 15, 1},
+        {64, 2, 3, 3, 1, 1, 1, 1, 12, 11, 1},  {32, 1, 3, 3, 1, 1, 1, 1, 1, 1, 0},
+        {32, 1, 3, 3, 1, 1, 1, 1, 2, 3, 0},   {32, 1, 3, 3, 1, 1, 1, 1, 7, 7, 0},  {16, 1, 3, 3, 1, 1, 1, 1, 11, 10, 0}};
+
+    for (int i = 0; i < N * C * HMAX * WMAX; i++)
+        x[i] = (float)gauss();
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        struct csq_tensor xt = tens(CSQ_DT_FLOAT, NULL, 4, N, cases[c].c, cases[c].hh,
+                                    cases[c].ww);
+        struct csq_tensor wt = tens(CSQ_DT_FLOAT, NULL, 4, 8, cases[c].c / cases[c].group,
+                                    cases[c].kh, cases[c].kw);
+        struct csq_im2col g;
+        struct tnode t;
+        int64_t v[8] = {1, 1, cases[c].pt, cases[c].pl, cases[c].pb, cases[c].pr, 1, 1};
+        tn_init(&t, "Conv");
+        tn_ints(&t, "strides", v, 2);
+        tn_ints(&t, "pads", v + 2, 4);
+        tn_ints(&t, "dilations", v + 6, 2);
+        tn_int(&t, "group", cases[c].group);
+        if (!ok(csq_im2col_init(&g, &t.node, &xt, &wt) == 0, "shifted %zu: geometry", c))
+            continue;
+        struct csq_hessian *h = csq_hessian_new(g.groups, g.k, 0, CSQ_HESSIAN_SEED);
+        int sh = csq_hessian_shifted(h, &g);
+        csq_hessian_add_conv(h, &g, x, N, 0);
+        is_int(csq_hessian_finish(h), 0, "shifted %zu: finish", c);
+        naive_h(&g, x, N, 0, ref);
+        double worst = 0;
+        for (int gi = 0; gi < g.groups; gi++)
+            worst = fmax(worst, max_rel(csq_hessian_matrix(h, gi), ref + gi * g.k * g.k,
+                                        (int)(g.k * g.k)));
+        ok((cases[c].shifted < 0 || sh == cases[c].shifted) && worst < 2e-6 &&
+           csq_hessian_count(h, 0) == N * g.oh * g.ow,
+           "conv %d ch, group %d, %dx%d, pads %d %d %d %d, %dx%d plane (%s): H = naive double "
+           "loop up to float rounding (%.2g)", cases[c].c, cases[c].group, cases[c].kh,
+           cases[c].kw, cases[c].pt, cases[c].pl, cases[c].pb, cases[c].pr, cases[c].hh,
+           cases[c].ww, sh ? "shifted products" : "im2col", worst);
+        csq_hessian_free(h);
+    }
 }
 
 static void test_hessian_conv(void)
@@ -823,6 +876,7 @@ int main(void)
     test_layout();
     test_golden();
     test_hessian_conv();
+    test_hessian_shifted();
     test_hessian_rows();
     test_sampling();
     test_memory();
