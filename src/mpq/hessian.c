@@ -517,12 +517,13 @@ static struct shift shift_plan(const struct csq_hessian *h, const struct csq_im2
     /* the most one offset pair leaves out, per image */
     stripmax = 2 * (g->kh - 1) * g->w + 2 * (g->kw - 1) * g->h;
     oneimg = p.pb + 2 * stripmax;
-    if (p.pb > 4 * FOLD_COLS || (double)cg * (double)oneimg > (double)h->ws->ncol)
+    if (p.pb > FOLD_COLS || (double)cg * (double)oneimg > (double)h->ws->ncol)
         return p;
     need = cg * oneimg;
     p.run = (int64_t)h->ws->ncol / need;
-    if (p.run * p.pb > 4 * FOLD_COLS)
-        p.run = 4 * FOLD_COLS / p.pb;
+    /* float sums over at most FOLD_COLS pixels, as im2col's */
+    if (p.run * p.pb > FOLD_COLS)
+        p.run = FOLD_COLS / p.pb;
     if (p.run < 1)
         return p;
     p.strip = p.run * stripmax;
