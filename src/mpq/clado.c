@@ -227,15 +227,6 @@ static int unit_pass(struct run *s, struct batch *b, int qi, int k)
 
 /* --- setup: images, statistics, quantized weights --- */
 
-static const struct csq_graph *order_graph;
-
-static int by_node(const void *x, const void *y)
-{
-    int a = order_graph->layers[*(const int *)x].node;
-    int b = order_graph->layers[*(const int *)y].node;
-    return (a > b) - (a < b);
-}
-
 static int read_batches(struct run *s, const struct csq_source *sub)
 {
     struct csq_loader *ld = NULL;
@@ -464,7 +455,7 @@ int csq_clado_measure(const struct csq_graph *g, const char *model, const struct
     struct run s;
     struct csq_source sub;
     struct owners own;
-    int *rank_of = NULL, l, q, k, bi, rc, widths[16];
+    int *rank_of = NULL, q, k, bi, rc, widths[16];
     size_t nn, images = 0, done = 0, total;
 
     memset(out, 0, sizeof *out);
@@ -496,12 +487,7 @@ int csq_clado_measure(const struct csq_graph *g, const char *model, const struct
         rc = CSQ_ENOMEM;
         goto out;
     }
-    for (l = 0; l < s.nl; l++)
-        s.order[l] = l;
-    order_graph = g;
-    qsort(s.order, (size_t)s.nl, sizeof *s.order, by_node);
-    for (q = 0; q < s.nl; q++)
-        rank_of[s.order[q]] = q;
+    csq_layer_node_order(g, s.order, rank_of);
     s.classes = g->vals[g->outputs[0]].t.rank == 2 ? g->vals[g->outputs[0]].t.dims[1] : -1;
     if ((rc = csq_source_spread(src, (size_t)(r->images > 0 ? r->images : CSQ_CLADO_IMAGES),
                                 &sub)) != 0 ||

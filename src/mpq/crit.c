@@ -96,14 +96,6 @@ struct split {
     int *mine;              /* [nlayers] 1 for this rank's layers */
 };
 
-static int by_node(const void *a, const void *b, void *g)
-{
-    const struct csq_graph *gr = g;
-    int x = gr->layers[*(const int *)a].node, y = gr->layers[*(const int *)b].node;
-
-    return (x > y) - (x < y);
-}
-
 static void split_free(struct split *sp)
 {
     free(sp->order);
@@ -111,10 +103,9 @@ static void split_free(struct split *sp)
     free(sp->mine);
 }
 
-/* Insertion sort: qsort_r is not portable, and layers are few. */
 static int split_init(const struct csq_graph *g, struct split *sp)
 {
-    int i, j, n = g->nlayers;
+    int i, n = g->nlayers;
 
     memset(sp, 0, sizeof *sp);
     sp->order = csq_mem_array((size_t)n + 1, sizeof *sp->order);
@@ -124,16 +115,7 @@ static int split_init(const struct csq_graph *g, struct split *sp)
         split_free(sp);
         return CSQ_ENOMEM;
     }
-    for (i = 0; i < n; i++)
-        sp->order[i] = i;
-    for (i = 1; i < n; i++)
-        for (j = i; j > 0 && by_node(&sp->order[j - 1], &sp->order[j], (void *)g) > 0; j--) {
-            int t = sp->order[j];
-            sp->order[j] = sp->order[j - 1];
-            sp->order[j - 1] = t;
-        }
-    for (i = 0; i < n; i++)
-        sp->pos[sp->order[i]] = i;
+    csq_layer_node_order(g, sp->order, sp->pos);
     for (i = 0; i < n; i++)
         sp->mine[i] = sp->pos[i] % csq_dist_size() == csq_dist_rank();
     return CSQ_OK;

@@ -132,6 +132,10 @@ const char *csq_node_label(const struct csq_graph *g, int node, char *buf, size_
 /* An initializer, or a value the last bind folded. */
 int csq_value_is_const(const struct csq_value *v);
 void csq_layer_layout(const struct csq_graph *g, int l, struct csq_layout *lay);
+/* The layers in the order the graph runs them (by node index) into
+ * order[nlayers], and when rank is not NULL each layer's place in it into
+ * rank[nlayers]: what passes resuming from a layer's input walk. */
+void csq_layer_node_order(const struct csq_graph *g, int *order, int *rank);
 
 /*
  * Passes, run by the loader in this order (one file each, pass_*.c):

@@ -264,3 +264,20 @@ void csq_layer_layout(const struct csq_graph *g, int l, struct csq_layout *lay)
     lay->ch_stride = rows ? lay->per_channel : 1;
     lay->el_stride = rows ? 1 : lay->channels;
 }
+
+/* Insertion sort: qsort_r is not portable, and layers are few. */
+void csq_layer_node_order(const struct csq_graph *g, int *order, int *rank)
+{
+    int i, j;
+
+    for (i = 0; i < g->nlayers; i++)
+        order[i] = i;
+    for (i = 1; i < g->nlayers; i++)
+        for (j = i; j > 0 && g->layers[order[j - 1]].node > g->layers[order[j]].node; j--) {
+            int t = order[j];
+            order[j] = order[j - 1];
+            order[j - 1] = t;
+        }
+    for (i = 0; rank && i < g->nlayers; i++)
+        rank[order[i]] = i;
+}
