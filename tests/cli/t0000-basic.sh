@@ -9,7 +9,7 @@ ok $? "--help prints usage"
 
 "$CSMPQ" --version >"$TMP/out"
 ok $? "--version exits 0"
-grep -Eq '^csmpq [0-9]+\.[0-9]+\.[0-9]+$' "$TMP/out"
+grep -Eq '^csmpq [0-9]+\.[0-9]+\.[0-9]+( \(MPI\))?$' "$TMP/out"
 ok $? "--version prints the version"
 
 expect_error 2 "'frobnicate' is not a command" "unknown command" -- "$CSMPQ" frobnicate
