@@ -34,6 +34,7 @@ struct csq_dnnl_conv {
     dnnl_memory_desc_t xmd, wmd, ymd, padmd;    /* the primitive's */
     dnnl_memory_desc_t plain_x, plain_y, wplain, bmd;   /* csmpq's */
     int bias;
+    int xblk, yblk;             /* layout codes (dnnl.h), 0 another layout */
     size_t xb_floats, yb_floats, pad_floats;
     int nslots;
     struct slot *slots;
@@ -83,6 +84,25 @@ static int make_reorder(const dnnl_memory_desc_t *from, const dnnl_memory_desc_t
     s = dnnl_primitive_create(out, pd);
     dnnl_primitive_desc_destroy(pd);
     return s == dnnl_success ? 0 : -1;
+}
+
+/* The layout code of md (dnnl.h: 1 NHWC, 16 nChw16c, 8 nChw8c, zero-
+ * padded channels) when it is one the engine can keep between nodes,
+ * else 0. */
+static int md_block(const dnnl_memory_desc_t *md)
+{
+    static const int blk[3] = {CSQ_DNNL_NHWC, 16, 8};
+    const dnnl_format_tag_t tag[3] = {dnnl_nhwc, dnnl_nChw16c, dnnl_nChw8c};
+    dnnl_memory_desc_t b;
+    int i;
+
+    if (md->ndims != 4)
+        return 0;
+    for (i = 0; i < 3; i++)
+        if (dnnl_memory_desc_init_by_tag(&b, 4, md->dims, dnnl_f32, tag[i]) == dnnl_success &&
+            dnnl_memory_desc_equal(&b, md))
+            return blk[i];
+    return 0;
 }
 
 static int make_slot(struct csq_dnnl_conv *c, struct slot *s)
@@ -157,6 +177,8 @@ int csq_dnnl_conv_new(const struct csq_dnnl_geom *g, int nthreads, struct csq_dn
     if (dnnl_primitive_create(&c->conv, pd) != dnnl_success ||
         make_reorder(&c->plain_x, &c->xmd, &c->rx) || make_reorder(&c->ymd, &c->plain_y, &c->ry))
         goto done;
+    c->xblk = c->rx ? md_block(&c->xmd) : 0;
+    c->yblk = c->ry ? md_block(&c->ymd) : 0;
     c->xb_floats = c->rx ? md_floats(&c->xmd) : 0;
     c->yb_floats = c->ry ? md_floats(&c->ymd) : 0;
     c->nslots = nthreads;
@@ -223,6 +245,12 @@ const char *csq_dnnl_conv_impl(const struct csq_dnnl_conv *c)
     return c->impl;
 }
 
+void csq_dnnl_conv_blocks(const struct csq_dnnl_conv *c, int *xblk, int *yblk)
+{
+    *xblk = c->xblk;
+    *yblk = c->yblk;
+}
+
 static int exec(dnnl_primitive_t p, dnnl_stream_t st, int n, const dnnl_exec_arg_t *args)
 {
     return dnnl_primitive_execute(p, st, n, args) != dnnl_success;
@@ -258,9 +286,10 @@ void csq_dnnl_conv_pack(struct csq_dnnl_conv *c, const float *w, float *dst)
 }
 
 int csq_dnnl_conv_run(struct csq_dnnl_conv *c, int tid, const float *x, const float *wpacked,
-                      const float *bias, float *y, float *scratch, int nt)
+                      const float *bias, float *y, float *scratch, int nt, unsigned flags)
 {
     struct slot *s = &c->slots[tid];
+    int xin = c->rx && !(flags & CSQ_DNNL_X_BLOCKED), yout = c->ry && !(flags & CSQ_DNNL_Y_BLOCKED);
     float *xb = scratch, *yb = scratch + c->xb_floats, *pad = yb + c->yb_floats;
     dnnl_exec_arg_t a[5];
     int n = 0, rc = 0, saved = 0;
@@ -277,14 +306,16 @@ int csq_dnnl_conv_run(struct csq_dnnl_conv *c, int tid, const float *x, const fl
     dnnl_memory_set_data_handle(s->y, y);
     dnnl_memory_set_data_handle(s->w, (void *)wpacked);
     dnnl_memory_set_data_handle(s->pad, pad);
-    if (c->rx) {
+    if (xin) {
         dnnl_exec_arg_t r[2] = {{DNNL_ARG_FROM, s->x}, {DNNL_ARG_TO, s->xb}};
 
         dnnl_memory_set_data_handle(s->xb, xb);
         rc = exec(c->rx, s->stream, 2, r);
+    } else if (c->rx) {
+        dnnl_memory_set_data_handle(s->xb, (void *)x);     /* x is in xmd already */
     }
     if (c->ry)
-        dnnl_memory_set_data_handle(s->yb, yb);
+        dnnl_memory_set_data_handle(s->yb, yout ? yb : y);
     a[n++] = (dnnl_exec_arg_t){DNNL_ARG_SRC, c->rx ? s->xb : s->x};
     a[n++] = (dnnl_exec_arg_t){DNNL_ARG_WEIGHTS, s->w};
     if (c->bias) {
@@ -294,7 +325,7 @@ int csq_dnnl_conv_run(struct csq_dnnl_conv *c, int tid, const float *x, const fl
     a[n++] = (dnnl_exec_arg_t){DNNL_ARG_DST, c->ry ? s->yb : s->y};
     a[n++] = (dnnl_exec_arg_t){DNNL_ARG_SCRATCHPAD, s->pad};
     rc = rc || exec(c->conv, s->stream, n, a);
-    if (!rc && c->ry) {
+    if (!rc && yout) {
         dnnl_exec_arg_t r[2] = {{DNNL_ARG_FROM, s->yb}, {DNNL_ARG_TO, s->y}};
 
         rc = exec(c->ry, s->stream, 2, r);
@@ -344,10 +375,17 @@ void csq_dnnl_conv_pack(struct csq_dnnl_conv *c, const float *w, float *dst)
 }
 
 int csq_dnnl_conv_run(struct csq_dnnl_conv *c, int tid, const float *x, const float *wpacked,
-                      const float *bias, float *y, float *scratch, int nt)
+                      const float *bias, float *y, float *scratch, int nt, unsigned flags)
 {
     (void)c; (void)tid; (void)x; (void)wpacked; (void)bias; (void)y; (void)scratch; (void)nt;
+    (void)flags;
     return -1;
+}
+
+void csq_dnnl_conv_blocks(const struct csq_dnnl_conv *c, int *xblk, int *yblk)
+{
+    (void)c;
+    *xblk = *yblk = 0;
 }
 
 const char *csq_dnnl_conv_impl(const struct csq_dnnl_conv *c)

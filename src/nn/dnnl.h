@@ -55,13 +55,26 @@ size_t csq_dnnl_conv_scratch(const struct csq_dnnl_conv *c);
 /* The M x C/g x kh x kw weights w into the primitive's layout at dst. */
 void csq_dnnl_conv_pack(struct csq_dnnl_conv *c, const float *w, float *dst);
 
-/* y = conv(x) + bias for one image (x: C x H x W, y: M x OH x OW), as
- * thread slot tid < nthreads of csq_dnnl_conv_new, on oneDNN's own
- * threads when nt > 1 (called outside any parallel region then) and
- * sequentially when nt == 1.  Returns 0, or nonzero when oneDNN failed
- * (the output is then undefined). */
+/* Layout codes: NHWC, or the channel block (16 for nChw16c, 8 for
+ * nChw8c: channels padded with zeros to a multiple of it). */
+#define CSQ_DNNL_NHWC 1
+
+/* The layout codes of the primitive's source and destination, 0 when a
+ * layout is another one (NCHW itself, say).  An image already in that
+ * layout can skip the reorder (flags below), so consecutive convolutions
+ * can hand their images over without going through NCHW. */
+void csq_dnnl_conv_blocks(const struct csq_dnnl_conv *c, int *xblk, int *yblk);
+
+#define CSQ_DNNL_X_BLOCKED 1u   /* x is in the source block layout */
+#define CSQ_DNNL_Y_BLOCKED 2u   /* write y in the destination block layout */
+
+/* y = conv(x) + bias for one image (x: C x H x W, y: M x OH x OW, or
+ * blocked as flags say), as thread slot tid < nthreads of
+ * csq_dnnl_conv_new, on oneDNN's own threads when nt > 1 (called outside
+ * any parallel region then) and sequentially when nt == 1.  Returns 0, or
+ * nonzero when oneDNN failed (the output is then undefined). */
 int csq_dnnl_conv_run(struct csq_dnnl_conv *c, int tid, const float *x, const float *wpacked,
-                      const float *bias, float *y, float *scratch, int nt);
+                      const float *bias, float *y, float *scratch, int nt, unsigned flags);
 
 /* A line naming the kernel oneDNN picked ("brgconv:avx512_core"), for -v
  * and the benchmarks. */

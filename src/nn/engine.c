@@ -6,6 +6,12 @@
  * offsets in one arena from their lifetimes (first writer to last reader)
  * with a greedy best-offset placement, largest first.  Packing (op->pack)
  * runs once per engine and again only for a substituted weight.
+ * Layouts: a value every reader of which can take oneDNN's layout (NHWC,
+ * nChw16c ...) straight from a writer that makes it (see op->blocks in
+ * ops.h: oneDNN convolutions, and element-wise ops in between) is kept in
+ * it, so consecutive convolutions skip their reorders to and from NCHW;
+ * graph outputs, tapped and hooked values stay NCHW (a tap on a value kept
+ * otherwise replans).
  */
 #include "config.h"
 
@@ -52,6 +58,7 @@ struct step {
     float *packed;          /* [npacked] op->pack of the weight, NULL = none */
     size_t npacked, packed_cap;
     int packed_ok;          /* packed matches the current weight */
+    int in_blk;             /* op->blocks: block in which it reads in[0] */
 };
 
 struct csq_engine {
@@ -65,6 +72,8 @@ struct csq_engine {
     struct prehook *hooks;
     int nhooks;
     size_t *off;            /* [nvals] byte offset of run-time values */
+    int *blk;               /* [nvals] layout of a value (ops.h: 1 NHWC, 16 nChw16c ...), 0 NCHW */
+    struct csq_tensor *view;    /* [nvals] blocked values as NCHW with padded channels */
     size_t arena_bytes;
     size_t scratch_floats;
     int planned;
@@ -96,10 +105,12 @@ int csq_engine_new(const struct csq_graph *g, struct csq_engine **out)
     e->fl = csq_mem_zarray((size_t)g->nvals + 1, 1);
     e->weight = csq_mem_zarray((size_t)g->nvals + 1, sizeof *e->weight);
     e->off = csq_mem_zarray((size_t)g->nvals + 1, sizeof *e->off);
+    e->blk = csq_mem_zarray((size_t)g->nvals + 1, sizeof *e->blk);
+    e->view = csq_mem_zarray((size_t)g->nvals + 1, sizeof *e->view);
     e->steps = csq_mem_zarray((size_t)g->nnodes + 1, sizeof *e->steps);
     e->relu_op = csq_ops_find("Relu");
     e->clip_op = csq_ops_find("Clip");
-    if (!e->t || !e->fl || !e->weight || !e->off || !e->steps) {
+    if (!e->t || !e->fl || !e->weight || !e->off || !e->blk || !e->view || !e->steps) {
         csq_engine_free(e);
         return CSQ_ENOMEM;
     }
@@ -135,6 +146,8 @@ void csq_engine_free(struct csq_engine *e)
     free(e->fl);
     free(e->weight);
     free(e->off);
+    free(e->blk);
+    free(e->view);
     free(e->taps);
     free(e->hooks);
     csq_mem_afree(e->arena);
@@ -168,6 +181,8 @@ int csq_engine_tap(struct csq_engine *e, int layer, enum csq_tap_at at,
         e->steps[g->layers[layer].node].pre_taps++;
     if (at == CSQ_TAP_POST)
         e->steps[g->layers[layer].node].post_taps++;
+    if (e->blk[t->value])
+        e->planned = 0;     /* a tap reads NCHW */
     return CSQ_OK;
 }
 
@@ -317,15 +332,150 @@ static int plan_steps(struct csq_engine *e)
 }
 
 /* Node i's arguments over the engine's table, with its plan and packing. */
+/* Value v kept in layout e->blk[v] as an NCHW tensor of as many
+ * elements (a block's padded channels included). */
+static const struct csq_tensor *view(struct csq_engine *e, int v)
+{
+    struct csq_tensor *t = &e->view[v];
+    int b = e->blk[v];
+
+    *t = e->t[v];
+    if (b > 1)
+        t->dims[1] = (t->dims[1] + b - 1) / b * b;
+    return t;
+}
+
 static void step_args(struct csq_engine *e, int i, struct csq_kargs *a, struct csq_kbuf *kb)
 {
     const struct step *s = &e->steps[i];
+    const struct csq_node *n = &e->g->nodes[i];
+    int j;
 
     csq_ops_args(e->g, i, e->t, a, kb);
     if (s->planned)
         a->plan = s->plan.b;
     if (s->npacked)
         a->packed = s->packed;
+    for (j = 0; j < n->nin; j++)
+        if (n->in[j] >= 0 && e->blk[n->in[j]])
+            kb->in[j] = view(e, n->in[j]);
+    for (j = 0; j < n->nout; j++)
+        if (n->out[j] >= 0 && e->blk[n->out[j]])
+            kb->out[j] = (struct csq_tensor *)view(e, n->out[j]);
+    a->in_blk = n->nin > 0 && n->in[0] >= 0 ? e->blk[n->in[0]] : 0;
+    a->out_blk = n->nout > 0 && n->out[0] >= 0 ? e->blk[n->out[0]] : 0;
+}
+
+/* The block an element-wise node i can compute its output v in: that of
+ * all its inputs of more than one element, which must be blocked alike
+ * and of v's shape; 0 when they are not. */
+static int eltwise_block(const struct csq_engine *e, int i, int v)
+{
+    const struct csq_node *n = &e->g->nodes[i];
+    const struct csq_tensor *y = &e->t[v];
+    int j, d, b = 0;
+
+    if (n->nout != 1)
+        return 0;
+    for (j = 0; j < n->nin; j++) {
+        int u = n->in[j];
+
+        if (u < 0 || csq_tensor_numel(&e->t[u]) == 1)
+            continue;
+        if (!e->blk[u] || (b && e->blk[u] != b) || e->t[u].rank != 4)
+            return 0;
+        for (d = 0; d < 4; d++)
+            if (e->t[u].dims[d] != y->dims[d])
+                return 0;
+        b = e->blk[u];
+    }
+    return b;
+}
+
+/* Every reader of blocked value v takes it in its block. */
+static int readers_take(const struct csq_engine *e, int v)
+{
+    const struct csq_graph *g = e->g;
+    int i, j, h;
+
+    for (i = 0; i < g->noutputs; i++)
+        if (g->outputs[i] == v)
+            return 0;
+    for (i = 0; i < e->ntaps; i++)
+        if (e->taps[i].value == v)
+            return 0;
+    for (i = 0; i < g->nnodes; i++) {
+        const struct csq_node *n = &g->nodes[i];
+        const struct csq_op *op = csq_ops_get(n->op);
+
+        if (n->dead || !e->steps[i].run)
+            continue;
+        for (j = 0; j < n->nin; j++) {
+            if (n->in[j] != v)
+                continue;
+            for (h = 0; h < e->nhooks; h++)
+                if (e->hooks[h].node == i && e->hooks[h].input == j)
+                    return 0;
+            if (op->blocks) {
+                if (j != 0 || e->steps[i].in_blk != e->blk[v])
+                    return 0;
+            } else if (!(op->flags & CSQ_OPF_ELTWISE) || n->out[0] < 0 ||
+                       e->blk[n->out[0]] != e->blk[v]) {
+                return 0;
+            }
+        }
+    }
+    return 1;
+}
+
+/* Which values stay blocked (e->blk): the writers that can make them,
+ * then, until nothing changes, back to NCHW every value a reader cannot
+ * take and every element-wise output whose inputs are no longer blocked. */
+static void plan_layouts(struct csq_engine *e)
+{
+    const struct csq_graph *g = e->g;
+    struct csq_kbuf kb;
+    int i, changed;
+
+    memset(e->blk, 0, (size_t)g->nvals * sizeof *e->blk);
+    for (i = 0; i < g->nnodes; i++) {
+        const struct csq_node *n = &g->nodes[i];
+        const struct csq_op *op = csq_ops_get(n->op);
+        struct step *s = &e->steps[i];
+        int v = n->nout > 0 ? n->out[0] : -1, ob = 0;
+
+        s->in_blk = 0;
+        if (!s->run || v < 0 || !is_runtime(e, v) || e->t[v].rank != 4 ||
+            e->t[v].dtype != CSQ_DT_FLOAT)
+            continue;
+        if (op->blocks && s->planned) {
+            struct csq_kargs a;
+
+            step_args(e, i, &a, &kb);
+            op->blocks(&a, &s->in_blk, &ob);
+            e->blk[v] = ob;
+        } else if (op->flags & CSQ_OPF_ELTWISE) {
+            e->blk[v] = eltwise_block(e, i, v);
+        }
+    }
+    do {
+        changed = 0;
+        for (i = 0; i < g->nvals; i++)
+            if (e->blk[i] && !readers_take(e, i)) {
+                e->blk[i] = 0;
+                changed = 1;
+            }
+        for (i = 0; i < g->nnodes; i++) {
+            const struct csq_node *n = &g->nodes[i];
+            int v = n->nout > 0 ? n->out[0] : -1;
+
+            if (e->steps[i].run && v >= 0 && e->blk[v] && !csq_ops_get(n->op)->blocks &&
+                eltwise_block(e, i, v) != e->blk[v]) {
+                e->blk[v] = 0;
+                changed = 1;
+            }
+        }
+    } while (changed);
 }
 
 struct interval {
@@ -370,7 +520,7 @@ static int plan_arena(struct csq_engine *e)
             continue;
         iv[n].first = g->vals[i].producer;
         iv[n].last = g->vals[i].producer;
-        iv[n].bytes = value_bytes(&e->t[i]);
+        iv[n].bytes = value_bytes(e->blk[i] ? view(e, i) : &e->t[i]);
         iv[n].value = i;
         iv[n].hook = -1;
         n++;
@@ -482,7 +632,11 @@ static int replan(struct csq_engine *e, const struct csq_tensor *inputs)
             return csq_fail(CSQ_ESHAPE, "input '%s' of '%s' has the wrong data type",
                             v->name, g->path);
     }
-    if ((rc = bind(e, inputs)) != 0 || (rc = plan_steps(e)) != 0 || (rc = plan_arena(e)) != 0)
+    memset(e->blk, 0, (size_t)g->nvals * sizeof *e->blk);
+    if ((rc = bind(e, inputs)) != 0 || (rc = plan_steps(e)) != 0)
+        return rc;
+    plan_layouts(e);
+    if ((rc = plan_arena(e)) != 0)
         return rc;
     if (e->arena_bytes + e->scratch_floats * sizeof(float) > csq_limit_memory())
         return csq_fail(CSQ_ELIMIT, "'%s': batch %lld needs %.1f MiB of activations, over the "
@@ -717,9 +871,15 @@ static int alive_at(const struct csq_engine *e, int v, int node)
     return 0;
 }
 
-static size_t data_bytes(const struct csq_tensor *t)
+/* bytes of value v's data as stored (blocked: with its padding) */
+static size_t data_bytes(const struct csq_engine *e, int v)
 {
-    return (size_t)csq_tensor_numel(t) * csq_dtype_size(t->dtype);
+    const struct csq_tensor *t = &e->t[v];
+    int64_t n = csq_tensor_numel(t);
+
+    if (e->blk[v])
+        n = csq_tensor_numel(view((struct csq_engine *)e, v));
+    return (size_t)n * csq_dtype_size(t->dtype);
 }
 
 int csq_engine_cut_bytes(const struct csq_engine *e, int node, size_t *bytes)
@@ -731,7 +891,7 @@ int csq_engine_cut_bytes(const struct csq_engine *e, int node, size_t *bytes)
         return csq_fail(CSQ_EINVAL, "engine: no forward to cut at node %d", node);
     for (v = 0; v < e->g->nvals; v++)
         if (alive_at(e, v, node))
-            *bytes += data_bytes(&e->t[v]);
+            *bytes += data_bytes(e, v);
     return CSQ_OK;
 }
 
@@ -745,7 +905,7 @@ int csq_engine_cut_save(const struct csq_engine *e, int node, void *buf)
         return rc;
     for (v = 0; v < e->g->nvals; v++)
         if (alive_at(e, v, node)) {
-            n = data_bytes(&e->t[v]);
+            n = data_bytes(e, v);
             memcpy(p, e->t[v].data, n);
             p += n;
         }
@@ -765,7 +925,7 @@ int csq_engine_resume(struct csq_engine *e, int node, int to, void *buf)
         return csq_fail(CSQ_EINVAL, "engine: cannot run nodes %d..%d", node, to);
     for (v = 0; v < g->nvals; v++)
         if (alive_at(e, v, node)) {
-            n = data_bytes(&e->t[v]);
+            n = data_bytes(e, v);
             /* A fed input's caller buffer may be gone: read the copy. */
             if (g->vals[v].kind == CSQ_VAL_INPUT)
                 e->t[v].data = p;

@@ -790,37 +790,60 @@ static void run_item(const struct conv *p, const float *x, const float *w, const
     }
 }
 
+/* floats of one image of c channels of hw pixels in layout blk (ops.h) */
+static int64_t img_floats(int64_t c, int64_t hw, int blk)
+{
+    return (blk > 1 ? (c + blk - 1) / blk * blk : c) * hw;
+}
+
 /* Images through oneDNN: one at a time on all threads (batch 1), or one
- * image per thread in a loop over the batch. */
-static int dnnl_run(const struct conv *p, const float *x, const float *w, const float *b,
-                    float *y, float *scratch, const char *name)
+ * image per thread in a loop over the batch.  Images in the primitive's
+ * own layouts (the engine's in_blk / out_blk: NHWC, nChw16c ...) skip the
+ * reorders; the fused activation, element-wise, then runs on that layout
+ * and on a blocked layout's padding, whose zeros Relu keeps (a Clip may
+ * not: the padding need only be finite, as the next convolution weighs
+ * it by 0). */
+static int dnnl_run(const struct conv *p, const struct csq_kargs *a, const float *x,
+                    const float *w, const float *b, float *y, float *scratch)
 {
     int64_t per = per_thread(p), it;
+    int64_t xs = img_floats(p->c, p->hw, a->in_blk), ys = img_floats(p->m, p->ohw, a->out_blk);
     int nt = p->items < p->nt ? (int)p->items : p->nt, rc = 0;
+    unsigned fl = (a->in_blk ? CSQ_DNNL_X_BLOCKED : 0) | (a->out_blk ? CSQ_DNNL_Y_BLOCKED : 0);
 
     if (nt <= 1) {
         for (it = 0; it < p->items && !rc; it++) {
-            float *yo = y + it * p->m * p->ohw;
+            float *yo = y + it * ys;
 
-            rc = csq_dnnl_conv_run(p->dnnl, 0, x + it * p->c * p->hw, w, b, yo, scratch, p->nt);
+            rc = csq_dnnl_conv_run(p->dnnl, 0, x + it * xs, w, b, yo, scratch, p->nt, fl);
             if (p->relu)
-                act_block(p, yo, 1, p->m * p->ohw, 0);
+                act_block(p, yo, 1, ys, 0);
         }
     } else {
 #pragma omp parallel for num_threads(nt) schedule(dynamic, 1) reduction(| : rc)
         for (it = 0; it < p->items; it++) {
             int tid = omp_get_thread_num();
-            float *yo = y + it * p->m * p->ohw;
+            float *yo = y + it * ys;
 
-            rc |= csq_dnnl_conv_run(p->dnnl, tid, x + it * p->c * p->hw, w, b, yo,
-                                    scratch + per * tid, 1);
+            rc |= csq_dnnl_conv_run(p->dnnl, tid, x + it * xs, w, b, yo, scratch + per * tid,
+                                    1, fl);
             if (p->relu)
-                act_block(p, yo, 1, p->m * p->ohw, 0);
+                act_block(p, yo, 1, ys, 0);
         }
     }
     if (rc)
-        return csq_fail(CSQ_EUNSUPPORTED, "node '%s' (Conv): oneDNN failed", name);
+        return csq_fail(CSQ_EUNSUPPORTED, "node '%s' (Conv): oneDNN failed", a->name);
     return 0;
+}
+
+void csq_op_conv_blocks(const struct csq_kargs *a, int *in_blk, int *out_blk)
+{
+    const struct conv *p = a->plan;
+
+    *in_blk = *out_blk = 0;
+    /* only oneDNN's path (which needs the packed weights) reads blocks */
+    if (p && p->path == PATH_DNNL && a->packed)
+        csq_dnnl_conv_blocks(p->dnnl, in_blk, out_blk);
 }
 
 int csq_op_conv_run(struct csq_kargs *a)
@@ -843,7 +866,7 @@ int csq_op_conv_run(struct csq_kargs *a)
     if (p.items == 0)
         return 0;
     if (p.path == PATH_DNNL && a->packed)
-        return dnnl_run(&p, x, a->packed, b, y, scratch, a->name);
+        return dnnl_run(&p, a, x, a->packed, b, y, scratch);
     if (p.path == PATH_DNNL)
         conv_plan(a, &p);
     per = per_thread(&p);

@@ -29,6 +29,14 @@
  * - release (optional): frees what plan made outside plan[] (oneDNN's
  *   primitives); the engine calls it before planning a node again and
  *   when it is freed.
+ * - blocks (optional): under a plan and packing, the layouts (0 NCHW
+ *   only, 1 NHWC, 16 nChw16c, 8 nChw8c: channels zero-padded to a
+ *   multiple of the block) in which run can read in[0] and write out[0]
+ *   directly; the engine then may keep those values so and says so to
+ *   run in in_blk / out_blk.  Ops flagged CSQ_OPF_ELTWISE are computed
+ *   element by element: the engine hands them such tensors as NCHW views
+ *   (the channel dim padded to the block), when every input of more than
+ *   one element has the output's shape and layout.
  * Omitted optional inputs are NULL in in[] (nin counts them); outputs
  * nobody asked for (an empty name in the file) are NULL in out[]: infer
  * and run skip them.
@@ -54,6 +62,7 @@ struct csq_kargs {
     float *scratch;                  /* run only: scratch(a) floats */
     const void *plan;                /* from op->plan, NULL = run checks */
     const float *packed;             /* from op->pack, NULL = none */
+    int in_blk, out_blk;             /* layouts of in[0], out[0] (op->blocks), 0 NCHW */
 };
 
 /* Bytes of a node's plan; kernels static_assert their plan fits. */
@@ -62,7 +71,10 @@ struct csq_kargs {
 enum {
     /* output depends only on the input's shape (Shape): foldable as soon
      * as shapes are known */
-    CSQ_OPF_SHAPE_ONLY = 1
+    CSQ_OPF_SHAPE_ONLY = 1,
+    /* element-wise, any layout when its tensors share one shape (see
+     * blocks above) */
+    CSQ_OPF_ELTWISE = 2
 };
 
 struct csq_op {
@@ -75,6 +87,7 @@ struct csq_op {
     void (*pack)(const struct csq_kargs *a, float *dst);
     unsigned flags;
     void (*release)(void *plan);
+    void (*blocks)(const struct csq_kargs *a, int *in_blk, int *out_blk);
 };
 
 /* Room for a node's tensor pointers and label (the loader refuses nodes
