@@ -120,6 +120,28 @@ static int make_slot(struct csq_dnnl_conv *c, struct slot *s)
     return 0;
 }
 
+/* The activation of g as a post-op, applied by the kernel to the output
+ * block it has just written (a NaN through Clip becomes lo here, where
+ * op_conv.c's own pass keeps it). */
+static int set_act(dnnl_primitive_attr_t attr, const struct csq_dnnl_geom *g)
+{
+    dnnl_post_ops_t po;
+    dnnl_status_t s;
+
+    if (!g->act)
+        return 0;
+    if (dnnl_post_ops_create(&po) != dnnl_success)
+        return -1;
+    if (g->act == 1)
+        s = dnnl_post_ops_append_eltwise(po, 1.0f, dnnl_eltwise_relu, 0.0f, 0.0f);
+    else
+        s = dnnl_post_ops_append_eltwise(po, 1.0f, dnnl_eltwise_clip, g->lo, g->hi);
+    if (s == dnnl_success)
+        s = dnnl_primitive_attr_set_post_ops(attr, po);
+    dnnl_post_ops_destroy(po);
+    return s != dnnl_success;
+}
+
 int csq_dnnl_conv_new(const struct csq_dnnl_geom *g, int nthreads, struct csq_dnnl_conv **out)
 {
     dnnl_dims_t sd = {1, g->c, g->h, g->w}, dd = {1, g->m, g->oh, g->ow}, bd = {g->m};
@@ -165,6 +187,7 @@ int csq_dnnl_conv_new(const struct csq_dnnl_geom *g, int nthreads, struct csq_dn
                                                    pl, pr) != dnnl_success ||
         dnnl_primitive_attr_create(&attr) != dnnl_success ||
         dnnl_primitive_attr_set_scratchpad_mode(attr, dnnl_scratchpad_mode_user) != dnnl_success ||
+        set_act(attr, g) ||
         dnnl_primitive_desc_create(&pd, &cd, attr, engine, NULL) != dnnl_success)
         goto done;
     c->xmd = *dnnl_primitive_desc_query_md(pd, dnnl_query_src_md, 0);

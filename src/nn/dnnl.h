@@ -34,6 +34,8 @@ struct csq_dnnl_geom {
     int64_t kh, kw, sh, sw, dh, dw;
     int64_t pt, pl, pb, pr;     /* pads: top, left, bottom, right */
     int bias;                   /* a bias input is given */
+    int act;                    /* applied to the output: 0 none, 1 Relu, 2 Clip [lo, hi] */
+    float lo, hi;
 };
 
 struct csq_dnnl_conv;

@@ -59,6 +59,7 @@ struct step {
     size_t npacked, packed_cap;
     int packed_ok;          /* packed matches the current weight */
     int in_blk;             /* op->blocks: block in which it reads in[0] */
+    int plan_relu;          /* the fused activation plan was made for (kargs.relu) */
 };
 
 struct csq_engine {
@@ -282,7 +283,22 @@ static int bind(struct csq_engine *e, const struct csq_tensor *inputs)
     return csq_bind(g, e->t, e->fl, inputs, inputs[0].rank > 0 ? inputs[0].dims[0] : 1);
 }
 
-/* Which nodes run, their checks (op->plan) and packed sizes. */
+/* Node i's fused Relu or Clip runs apart from its kernel, after the taps
+ * that read the layer's output before it. */
+static int step_apart(const struct csq_engine *e, int i)
+{
+    const struct csq_node *n = &e->g->nodes[i];
+    const struct step *s = &e->steps[i];
+
+    /* a fused Clip was a node of its own: taps at and after the layer's
+     * output saw its input */
+    return n->fused_relu == 1 ? s->pre_taps > 0
+         : n->fused_relu == 2 && s->pre_taps + s->post_taps > 0;
+}
+
+/* Which nodes run, their checks (op->plan) and packed sizes.  A plan is
+ * made for the fused activation the kernel will apply (oneDNN bakes it
+ * into its primitive): taps that move it apart replan (prepare). */
 static int plan_steps(struct csq_engine *e)
 {
     const struct csq_graph *g = e->g;
@@ -304,6 +320,9 @@ static int plan_steps(struct csq_engine *e)
         if (!s->run || !op->plan)
             continue;
         csq_ops_args(g, i, e->t, &a, &kb);
+        if (step_apart(e, i))
+            a.relu = 0;
+        s->plan_relu = a.relu;
         if ((rc = op->plan(&a, s->plan.b)) != 0) {
             csq_err_context("'%s'", g->path);
             return rc;
@@ -705,8 +724,12 @@ static void repack(struct csq_engine *e)
 
 static int prepare(struct csq_engine *e, const struct csq_tensor *inputs)
 {
-    int rc;
+    int rc, i;
 
+    for (i = 0; e->planned && i < e->g->nnodes; i++)
+        if (e->steps[i].planned &&
+            e->steps[i].plan_relu != (step_apart(e, i) ? 0 : e->g->nodes[i].fused_relu))
+            e->planned = 0;     /* taps came or went */
     if (!(e->planned && e->nthreads == csq_ops_threads() && same_shapes(e, inputs)) &&
         (rc = replan(e, inputs)) != 0)
         return rc;
@@ -775,10 +798,7 @@ static int run_nodes(struct csq_engine *e, int from, int to)
             continue;           /* dead, or folded at bind time */
         step_args(e, i, &a, &kb);
         a.scratch = e->scratch;
-        /* a fused Clip was a node of its own: taps at and after the
-         * layer's output saw its input */
-        apart = n->fused_relu == 1 ? s->pre_taps > 0
-              : n->fused_relu == 2 && s->pre_taps + s->post_taps > 0;
+        apart = step_apart(e, i);
         if (apart)
             a.relu = 0;
         for (h = 0; h < e->nhooks; h++) {
@@ -935,6 +955,10 @@ int csq_engine_resume(struct csq_engine *e, int node, int to, void *buf)
         }
     if (e->nthreads != csq_ops_threads())
         return csq_fail(CSQ_EINVAL, "engine: the thread count changed since the forward");
+    for (v = 0; v < g->nnodes; v++)
+        if (e->steps[v].planned &&
+            e->steps[v].plan_relu != (step_apart(e, v) ? 0 : g->nodes[v].fused_relu))
+            return csq_fail(CSQ_EINVAL, "engine: taps changed since the forward");
     repack(e);  /* weights substituted since the last forward */
     return run_nodes(e, node, to);
 }

@@ -67,6 +67,7 @@ struct conv {
     float lo, hi;
     int64_t pb, pr;             /* end pads (bottom, right) */
     struct csq_dnnl_conv *dnnl; /* PATH_DNNL: oneDNN's primitive, one image */
+    int dnnl_act;               /* the activation (relu) oneDNN's primitive applies */
 };
 
 static_assert(sizeof(struct conv) <= CSQ_OP_PLAN_BYTES, "conv plan too big");
@@ -334,12 +335,16 @@ static int dnnl_plan(const struct csq_kargs *a, struct conv *p)
     g.pb = p->pb;
     g.pr = p->pr;
     g.bias = a->nin > 2 && a->in[2];
+    g.act = a->relu;
+    g.lo = a->lo;
+    g.hi = a->hi;
     if (p->n < 1)
         return 0;
     if (csq_dnnl_conv_new(&g, p->nt, &p->dnnl) != 0)
         return csq_fail(CSQ_ENOMEM, "node '%s' (Conv): out of memory for oneDNN's primitive",
                         a->name);
     if (p->dnnl) {
+        p->dnnl_act = g.act;
         p->path = PATH_DNNL;
         p->items = p->n;
         p->tile = p->nb = 0;
@@ -816,7 +821,7 @@ static int dnnl_run(const struct conv *p, const struct csq_kargs *a, const float
             float *yo = y + it * ys;
 
             rc = csq_dnnl_conv_run(p->dnnl, 0, x + it * xs, w, b, yo, scratch, p->nt, fl);
-            if (p->relu)
+            if (p->relu && !p->dnnl_act)
                 act_block(p, yo, 1, ys, 0);
         }
     } else {
@@ -827,7 +832,7 @@ static int dnnl_run(const struct conv *p, const struct csq_kargs *a, const float
 
             rc |= csq_dnnl_conv_run(p->dnnl, tid, x + it * xs, w, b, yo, scratch + per * tid,
                                     1, fl);
-            if (p->relu)
+            if (p->relu && !p->dnnl_act)
                 act_block(p, yo, 1, ys, 0);
         }
     }
@@ -865,6 +870,10 @@ int csq_op_conv_run(struct csq_kargs *a)
     y = a->out[0]->data;
     if (p.items == 0)
         return 0;
+    /* the engine plans for the activation it asks for (plan_relu) */
+    if (p.path == PATH_DNNL && p.dnnl_act && p.dnnl_act != a->relu)
+        return csq_fail(CSQ_EINVAL, "node '%s' (Conv): planned with another activation",
+                        a->name);
     if (p.path == PATH_DNNL && a->packed)
         return dnnl_run(&p, a, x, a->packed, b, y, scratch);
     if (p.path == PATH_DNNL)
