@@ -1,12 +1,14 @@
 /*
  * dnnl: oneDNN convolutions behind op_conv.c (see dnnl.h).
  *
- * One primitive per planned Conv node, made for a single image with
- * format "any" for source, weights and destination, so oneDNN picks its
- * blocked layout and jit kernel (brgconv / jit:avx512 / brdgmm_dw ...).
- * csmpq's tensors stay NCHW: per image, the source is reordered into the
- * blocked layout in scratch, convolved, and the destination reordered back
- * while both are still in cache.  Each running thread has a slot of its
+ * One primitive per planned Conv node, made for a single image (or the
+ * whole batch of small images) with format "any" for source, weights and
+ * destination, so oneDNN picks its layout and jit kernel (brgconv on NHWC,
+ * jit:avx2 on nChw8c, brdgmm_dw ...) and applies the fused activation as a
+ * post-op.  A tensor in NCHW is reordered into that layout in scratch per
+ * image, convolved, and the destination reordered back while both are
+ * still in cache; the engine keeps values between convolutions in the
+ * primitive's layouts instead where it can (flags of run).  Each running thread has a slot of its
  * own (memory objects, stream; the scratchpad is in csmpq's scratch), so
  * threads may run different images through one primitive at once.
  * Nothing is allocated per forward: memory objects are made at plan time
@@ -144,7 +146,7 @@ static int set_act(dnnl_primitive_attr_t attr, const struct csq_dnnl_geom *g)
 
 int csq_dnnl_conv_new(const struct csq_dnnl_geom *g, int nthreads, struct csq_dnnl_conv **out)
 {
-    dnnl_dims_t sd = {1, g->c, g->h, g->w}, dd = {1, g->m, g->oh, g->ow}, bd = {g->m};
+    dnnl_dims_t sd = {g->n, g->c, g->h, g->w}, dd = {g->n, g->m, g->oh, g->ow}, bd = {g->m};
     dnnl_dims_t strides = {g->sh, g->sw}, dil = {g->dh - 1, g->dw - 1};
     dnnl_dims_t pl = {g->pt, g->pl}, pr = {g->pb, g->pr};
     dnnl_memory_desc_t any_x, any_w, any_y;

@@ -1,7 +1,8 @@
 /*
  * dnnl: the adapter to oneDNN (Debian libdnnl-dev), the one file that
  * includes its headers.  op_conv.c hands it a 2-D convolution (1-D as
- * height 1) of ONE image; it builds oneDNN's fastest primitive for it
+ * height 1) of g->n images (one, or a whole batch of small ones); it
+ * builds oneDNN's fastest primitive for it
  * (blocked nChw16c / nChw8c layouts, AVX-512 or AVX2 jit kernels picked by
  * oneDNN at run time), with the reorders from and to csmpq's NCHW, and
  * runs images through it.  The weight reorder into the primitive's layout
@@ -29,6 +30,7 @@
 #include <stdint.h>
 
 struct csq_dnnl_geom {
+    int64_t n;                  /* images per run */
     int64_t c, m, g;            /* channels in and out, groups */
     int64_t h, w, oh, ow;       /* input and output plane */
     int64_t kh, kw, sh, sw, dh, dw;
@@ -70,8 +72,8 @@ void csq_dnnl_conv_blocks(const struct csq_dnnl_conv *c, int *xblk, int *yblk);
 #define CSQ_DNNL_X_BLOCKED 1u   /* x is in the source block layout */
 #define CSQ_DNNL_Y_BLOCKED 2u   /* write y in the destination block layout */
 
-/* y = conv(x) + bias for one image (x: C x H x W, y: M x OH x OW, or
- * blocked as flags say), as thread slot tid < nthreads of
+/* y = act(conv(x) + bias) for g->n images (x: N x C x H x W, y: N x M x
+ * OH x OW, or in the primitive's layouts as flags say), as thread slot tid < nthreads of
  * csq_dnnl_conv_new, on oneDNN's own threads when nt > 1 (called outside
  * any parallel region then) and sequentially when nt == 1.  Returns 0, or
  * nonzero when oneDNN failed (the output is then undefined). */

@@ -48,6 +48,12 @@
 /* below this many output pixels a 1x1 conv goes through the batching
  * tile path rather than one small sgemm per image */
 #define DIRECT_1X1_MIN 256
+/* oneDNN: a Conv whose image (input and output) takes at most this many
+ * bytes runs the whole batch through its primitive at once, larger ones an
+ * image at a time while it is in cache: the 28x28 Fashion-MNIST rows ran
+ * 5-8% faster whole (BENCHMARKS.md, issue 16), 224x224 mobilenet_v2 the
+ * same either way */
+#define DNNL_BATCH_IMG ((int64_t)256 << 10)
 
 enum { PATH_DW, PATH_1X1, PATH_COL, PATH_WINO, PATH_DNNL };
 
@@ -68,6 +74,7 @@ struct conv {
     int64_t pb, pr;             /* end pads (bottom, right) */
     struct csq_dnnl_conv *dnnl; /* PATH_DNNL: oneDNN's primitive, one image */
     int dnnl_act;               /* the activation (relu) oneDNN's primitive applies */
+    int64_t nimg;               /* PATH_DNNL: images per primitive run (1 or n) */
 };
 
 static_assert(sizeof(struct conv) <= CSQ_OP_PLAN_BYTES, "conv plan too big");
@@ -335,6 +342,9 @@ static int dnnl_plan(const struct csq_kargs *a, struct conv *p)
     g.pb = p->pb;
     g.pr = p->pr;
     g.bias = a->nin > 2 && a->in[2];
+    /* small images: the whole batch per run (the per-run overhead is
+     * then paid once, not per image) */
+    g.n = (p->c * p->hw + p->m * p->ohw) * (int64_t)sizeof(float) <= DNNL_BATCH_IMG ? p->n : 1;
     g.act = a->relu;
     g.lo = a->lo;
     g.hi = a->hi;
@@ -346,7 +356,8 @@ static int dnnl_plan(const struct csq_kargs *a, struct conv *p)
     if (p->dnnl) {
         p->dnnl_act = g.act;
         p->path = PATH_DNNL;
-        p->items = p->n;
+        p->nimg = g.n;
+        p->items = p->n / g.n;
         p->tile = p->nb = 0;
     }
     return 0;
@@ -812,7 +823,8 @@ static int dnnl_run(const struct conv *p, const struct csq_kargs *a, const float
                     const float *w, const float *b, float *y, float *scratch)
 {
     int64_t per = per_thread(p), it;
-    int64_t xs = img_floats(p->c, p->hw, a->in_blk), ys = img_floats(p->m, p->ohw, a->out_blk);
+    int64_t xs = img_floats(p->c, p->hw, a->in_blk) * p->nimg;
+    int64_t ys = img_floats(p->m, p->ohw, a->out_blk) * p->nimg;
     int nt = p->items < p->nt ? (int)p->items : p->nt, rc = 0;
     unsigned fl = (a->in_blk ? CSQ_DNNL_X_BLOCKED : 0) | (a->out_blk ? CSQ_DNNL_Y_BLOCKED : 0);
 
