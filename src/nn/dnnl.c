@@ -260,9 +260,10 @@ size_t csq_dnnl_conv_packed(const struct csq_dnnl_conv *c)
     return md_floats(&c->wmd);
 }
 
-size_t csq_dnnl_conv_scratch(const struct csq_dnnl_conv *c)
+size_t csq_dnnl_conv_scratch(const struct csq_dnnl_conv *c, unsigned flags)
 {
-    return c->xb_floats + c->yb_floats + c->pad_floats;
+    return (flags & CSQ_DNNL_X_BLOCKED ? 0 : c->xb_floats) +
+           (flags & CSQ_DNNL_Y_BLOCKED ? 0 : c->yb_floats) + c->pad_floats;
 }
 
 const char *csq_dnnl_conv_impl(const struct csq_dnnl_conv *c)
@@ -315,7 +316,8 @@ int csq_dnnl_conv_run(struct csq_dnnl_conv *c, int tid, const float *x, const fl
 {
     struct slot *s = &c->slots[tid];
     int xin = c->rx && !(flags & CSQ_DNNL_X_BLOCKED), yout = c->ry && !(flags & CSQ_DNNL_Y_BLOCKED);
-    float *xb = scratch, *yb = scratch + c->xb_floats, *pad = yb + c->yb_floats;
+    float *xb = scratch, *yb = xb + (flags & CSQ_DNNL_X_BLOCKED ? 0 : c->xb_floats);
+    float *pad = yb + (flags & CSQ_DNNL_Y_BLOCKED ? 0 : c->yb_floats);
     dnnl_exec_arg_t a[5];
     int n = 0, rc = 0, saved = 0;
 
@@ -386,9 +388,10 @@ size_t csq_dnnl_conv_packed(const struct csq_dnnl_conv *c)
     return 0;
 }
 
-size_t csq_dnnl_conv_scratch(const struct csq_dnnl_conv *c)
+size_t csq_dnnl_conv_scratch(const struct csq_dnnl_conv *c, unsigned flags)
 {
     (void)c;
+    (void)flags;
     return 0;
 }
 

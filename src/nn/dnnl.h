@@ -14,7 +14,7 @@
  *     if (csq_dnnl_conv_new(&geom, nthreads, &c) == 0 && c) {
  *         pack: csq_dnnl_conv_pack(c, w, packed);           once
  *         run:  csq_dnnl_conv_run(c, tid, x_img, packed, bias, y_img,
- *                                 scratch + tid * csq_dnnl_conv_scratch(c), nt);
+ *                                 scratch + tid * csq_dnnl_conv_scratch(c, fl), nt, fl);
  *         csq_dnnl_conv_free(c);
  *     }
  *
@@ -42,6 +42,10 @@ struct csq_dnnl_geom {
 
 struct csq_dnnl_conv;
 
+/* run flags: images already in the primitive's own layouts */
+#define CSQ_DNNL_X_BLOCKED 1u   /* x is in the source's layout */
+#define CSQ_DNNL_Y_BLOCKED 2u   /* write y in the destination's layout */
+
 /* 1 when oneDNN is built in and not switched off by CSMPQ_ISA=portable. */
 int csq_dnnl_enabled(void);
 
@@ -52,9 +56,10 @@ int csq_dnnl_conv_new(const struct csq_dnnl_geom *g, int nthreads,
                       struct csq_dnnl_conv **out);
 void csq_dnnl_conv_free(struct csq_dnnl_conv *c);
 
-/* Floats of reordered weights, and of scratch one running thread needs. */
+/* Floats of reordered weights, and of scratch one running thread needs
+ * for images in the layouts flags (below) say. */
 size_t csq_dnnl_conv_packed(const struct csq_dnnl_conv *c);
-size_t csq_dnnl_conv_scratch(const struct csq_dnnl_conv *c);
+size_t csq_dnnl_conv_scratch(const struct csq_dnnl_conv *c, unsigned flags);
 
 /* The M x C/g x kh x kw weights w into the primitive's layout at dst. */
 void csq_dnnl_conv_pack(struct csq_dnnl_conv *c, const float *w, float *dst);
@@ -69,8 +74,6 @@ void csq_dnnl_conv_pack(struct csq_dnnl_conv *c, const float *w, float *dst);
  * can hand their images over without going through NCHW. */
 void csq_dnnl_conv_blocks(const struct csq_dnnl_conv *c, int *xblk, int *yblk);
 
-#define CSQ_DNNL_X_BLOCKED 1u   /* x is in the source block layout */
-#define CSQ_DNNL_Y_BLOCKED 2u   /* write y in the destination block layout */
 
 /* y = act(conv(x) + bias) for g->n images (x: N x C x H x W, y: N x M x
  * OH x OW, or in the primitive's layouts as flags say), as thread slot tid < nthreads of

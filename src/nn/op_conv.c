@@ -271,10 +271,17 @@ static int64_t wino_rows(const struct conv *p)
     return 16 * (2 * p->tw + 2);
 }
 
-static int64_t per_thread(const struct conv *p)
+/* oneDNN's run flags for the layouts the engine keeps in[0] and out[0] in */
+static unsigned dnnl_flags(const struct csq_kargs *a)
+{
+    return (a->in_blk ? CSQ_DNNL_X_BLOCKED : 0) | (a->out_blk ? CSQ_DNNL_Y_BLOCKED : 0);
+}
+
+/* Scratch floats per thread (oneDNN: for images in the layouts fl says). */
+static int64_t per_thread(const struct conv *p, unsigned fl)
 {
     if (p->path == PATH_DNNL)
-        return (int64_t)csq_dnnl_conv_scratch(p->dnnl);
+        return (int64_t)csq_dnnl_conv_scratch(p->dnnl, fl);
     if (p->path == PATH_WINO)
         return 16 * (p->c + p->m) * p->tile + wino_rows(p);
     if (p->path != PATH_COL)
@@ -390,7 +397,9 @@ size_t csq_op_conv_scratch(const struct csq_kargs *a)
         return 0;
     if (p.path == PATH_DNNL && !a->packed)
         conv_plan(a, &p);       /* a weight known only at run: own paths */
-    return (size_t)(per_thread(&p) * p.nt +
+    /* a whole batch runs once, on oneDNN's threads: one slot */
+    return (size_t)(per_thread(&p, dnnl_flags(a)) *
+                    (p.path == PATH_DNNL && p.items == 1 ? 1 : p.nt) +
                     (p.path == PATH_WINO && !a->packed ? 16 * p.m * p.c : 0));
 }
 
@@ -822,11 +831,11 @@ static int64_t img_floats(int64_t c, int64_t hw, int blk)
 static int dnnl_run(const struct conv *p, const struct csq_kargs *a, const float *x,
                     const float *w, const float *b, float *y, float *scratch)
 {
-    int64_t per = per_thread(p), it;
+    unsigned fl = dnnl_flags(a);
+    int64_t per = per_thread(p, fl), it;
     int64_t xs = img_floats(p->c, p->hw, a->in_blk) * p->nimg;
     int64_t ys = img_floats(p->m, p->ohw, a->out_blk) * p->nimg;
     int nt = p->items < p->nt ? (int)p->items : p->nt, rc = 0;
-    unsigned fl = (a->in_blk ? CSQ_DNNL_X_BLOCKED : 0) | (a->out_blk ? CSQ_DNNL_Y_BLOCKED : 0);
 
     if (nt <= 1) {
         for (it = 0; it < p->items && !rc; it++) {
@@ -890,7 +899,7 @@ int csq_op_conv_run(struct csq_kargs *a)
         return dnnl_run(&p, a, x, a->packed, b, y, scratch);
     if (p.path == PATH_DNNL)
         conv_plan(a, &p);
-    per = per_thread(&p);
+    per = per_thread(&p, 0);
     nt = p.items < p.nt ? (int)p.items : p.nt;
     if (p.path == PATH_WINO && a->packed) {
         w = a->packed;              /* items see the transformed weights as w */
