@@ -351,33 +351,48 @@ static int plan_steps(struct csq_engine *e)
 }
 
 /* Node i's arguments over the engine's table, with its plan and packing. */
-/* Value v kept in layout e->blk[v] as an NCHW tensor of as many
- * elements (a block's padded channels included). */
-static const struct csq_tensor *view(struct csq_engine *e, int v)
+/* Value v kept in layout e->blk[v] as a tensor of its bytes: a blocked
+ * one as NCHW with the channels padded to the block, an NHWC one (or an
+ * N x C x 1 x 1 one in NCHW, the same bytes) as N x H x W x C, so that
+ * element-wise kernels broadcast right over it. */
+static const struct csq_tensor *view_as(struct csq_engine *e, int v, int b)
 {
     struct csq_tensor *t = &e->view[v];
-    int b = e->blk[v];
 
     *t = e->t[v];
-    if (b > 1)
+    if (b > 1) {
         t->dims[1] = (t->dims[1] + b - 1) / b * b;
+    } else if (b == 1) {
+        t->dims[1] = e->t[v].dims[2];
+        t->dims[2] = e->t[v].dims[3];
+        t->dims[3] = e->t[v].dims[1];
+    }
     return t;
+}
+
+static const struct csq_tensor *view(struct csq_engine *e, int v)
+{
+    return view_as(e, v, e->blk[v]);
 }
 
 static void step_args(struct csq_engine *e, int i, struct csq_kargs *a, struct csq_kbuf *kb)
 {
     const struct step *s = &e->steps[i];
     const struct csq_node *n = &e->g->nodes[i];
-    int j;
+    int j, nhwc;
 
     csq_ops_args(e->g, i, e->t, a, kb);
     if (s->planned)
         a->plan = s->plan.b;
     if (s->npacked)
         a->packed = s->packed;
+    /* an element-wise node computing NHWC reads its N x C x 1 x 1
+     * operands as N x 1 x 1 x C */
+    nhwc = n->nout > 0 && n->out[0] >= 0 && e->blk[n->out[0]] == 1 &&
+           (csq_ops_get(n->op)->flags & CSQ_OPF_ELTWISE);
     for (j = 0; j < n->nin; j++)
-        if (n->in[j] >= 0 && e->blk[n->in[j]])
-            kb->in[j] = view(e, n->in[j]);
+        if (n->in[j] >= 0 && (e->blk[n->in[j]] || (nhwc && e->t[n->in[j]].rank == 4)))
+            kb->in[j] = view_as(e, n->in[j], nhwc ? 1 : e->blk[n->in[j]]);
     for (j = 0; j < n->nout; j++)
         if (n->out[j] >= 0 && e->blk[n->out[j]])
             kb->out[j] = (struct csq_tensor *)view(e, n->out[j]);
@@ -385,30 +400,45 @@ static void step_args(struct csq_engine *e, int i, struct csq_kargs *a, struct c
     a->out_blk = n->nout > 0 && n->out[0] >= 0 ? e->blk[n->out[0]] : 0;
 }
 
-/* The block an element-wise node i can compute its output v in: that of
- * all its inputs of more than one element, which must be blocked alike
- * and of v's shape; 0 when they are not. */
+/* The layout an element-wise node i can compute its output v in: that of
+ * its inputs of v's shape, which must all be kept in one layout; inputs
+ * of one element broadcast in any layout, and N x C x 1 x 1 ones (in
+ * NCHW or NHWC, the same bytes: a squeeze-excite scale) over NHWC only.
+ * 0 when there is none. */
 static int eltwise_block(const struct csq_engine *e, int i, int v)
 {
     const struct csq_node *n = &e->g->nodes[i];
     const struct csq_tensor *y = &e->t[v];
-    int j, d, b = 0;
+    int j, d, b = 0, small = 0;
 
     if (n->nout != 1)
         return 0;
+    for (j = 0; j < e->nhooks; j++)
+        if (e->hooks[j].node == i)
+            return 0;       /* a hook's copy is NCHW */
     for (j = 0; j < n->nin; j++) {
-        int u = n->in[j];
+        const struct csq_tensor *x;
+        int u = n->in[j], full = 1;
 
         if (u < 0 || csq_tensor_numel(&e->t[u]) == 1)
             continue;
-        if (!e->blk[u] || (b && e->blk[u] != b) || e->t[u].rank != 4)
+        x = &e->t[u];
+        if (x->rank != 4)
             return 0;
         for (d = 0; d < 4; d++)
-            if (e->t[u].dims[d] != y->dims[d])
+            full = full && x->dims[d] == y->dims[d];
+        if (full && e->blk[u]) {
+            if (b && e->blk[u] != b)
                 return 0;
-        b = e->blk[u];
+            b = e->blk[u];
+        } else if (!full && x->dims[2] == 1 && x->dims[3] == 1 && x->dims[1] == y->dims[1] &&
+                   (x->dims[0] == y->dims[0] || x->dims[0] == 1) && e->blk[u] <= 1) {
+            small = 1;
+        } else {
+            return 0;
+        }
     }
-    return b;
+    return small && b != 1 ? 0 : b;
 }
 
 /* Every reader of blocked value v takes it in its block. */
@@ -467,7 +497,7 @@ static void plan_layouts(struct csq_engine *e)
         if (!s->run || v < 0 || !is_runtime(e, v) || e->t[v].rank != 4 ||
             e->t[v].dtype != CSQ_DT_FLOAT)
             continue;
-        if (op->blocks && s->planned) {
+        if (op->blocks) {
             struct csq_kargs a;
 
             step_args(e, i, &a, &kb);

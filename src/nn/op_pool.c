@@ -281,6 +281,8 @@ static int global_infer(struct csq_kargs *a, const char *op)
     return 0;
 }
 
+static void global_nhwc(const struct csq_kargs *a, int avg);
+
 static int global_run(struct csq_kargs *a, const char *op, int avg)
 {
     const struct csq_tensor *x = a->in[0];
@@ -289,6 +291,10 @@ static int global_run(struct csq_kargs *a, const char *op, int avg)
     int64_t planes = x->dims[0] * x->dims[1], n = 1, pl;
     int rc, i;
 
+    if (a->in_blk == 1) {
+        global_nhwc(a, avg);
+        return 0;
+    }
     if ((rc = global_infer(a, op)))
         return rc;
     for (i = 2; i < x->rank; i++)
@@ -313,6 +319,53 @@ static int global_run(struct csq_kargs *a, const char *op, int avg)
         }
     }
     return 0;
+}
+
+/* Channels per work item of an NHWC global pool: accumulators on the stack. */
+#define GCH 64
+
+/* The global pools of an NHWC input (the layout the engine keeps a oneDNN
+ * convolution's output in: a->in_blk, viewed as N x H x W x C), summing
+ * each channel over the pixels in the same order as the NCHW loop. */
+static void global_nhwc(const struct csq_kargs *a, int avg)
+{
+    const struct csq_tensor *x = a->in[0];
+    const float *xd = x->data;
+    float *y = a->out[0]->data;
+    int64_t nb = x->dims[0], hw = x->dims[1] * x->dims[2], c = x->dims[3];
+    int64_t chunks = (c + GCH - 1) / GCH, it;
+
+#pragma omp parallel for num_threads(nthreads(a)) schedule(static)
+    for (it = 0; it < nb * chunks; it++) {
+        int64_t n = it / chunks, c0 = it % chunks * GCH, cn = c - c0 < GCH ? c - c0 : GCH;
+        const float *xp = xd + n * hw * c + c0;
+        double acc[GCH];
+        float m[GCH];
+        int64_t p, k;
+
+        for (k = 0; k < cn; k++) {
+            acc[k] = 0;
+            m[k] = -INFINITY;
+        }
+        for (p = 0; p < hw; p++) {
+            const float *r = xp + p * c;
+
+            if (avg)
+                for (k = 0; k < cn; k++)
+                    acc[k] += r[k];
+            else
+                for (k = 0; k < cn; k++)
+                    m[k] = r[k] > m[k] ? r[k] : m[k];
+        }
+        for (k = 0; k < cn; k++)
+            y[n * c + c0 + k] = avg ? (hw ? (float)(acc[k] / (double)hw) : 0.0f) : m[k];
+    }
+}
+
+void csq_op_globalpool_blocks(const struct csq_kargs *a, int *in_blk, int *out_blk)
+{
+    *in_blk = a->in[0] && a->in[0]->rank == 4 ? 1 : 0;     /* NHWC */
+    *out_blk = 0;   /* N x C x 1 x 1: the same bytes either way */
 }
 
 int csq_op_globalavgpool_infer(struct csq_kargs *a)

@@ -2,13 +2,15 @@
 # Values kept in oneDNN's layouts between nodes (NHWC, nChw16c, nChw8c with
 # zero-padded channels; src/nn/engine.c): a chain of convolutions with
 # channel counts no block divides (5, 7, 13, 6), a depthwise one, a
-# residual Add with Relu, Clip, Sigmoid * x, a 1x1 and a strided conv,
+# residual Add with Relu, Clip, Sigmoid * x, a squeeze-excite scale
+# (GlobalAveragePool, conv, Sigmoid, broadcast Mul), a 1x1 and a strided
+# conv, GlobalAveragePool and GlobalMaxPool at the end,
 # against PyTorch's forward of the same module, under each CSMPQ_ISA (the
 # default, AVX2's 8-channel blocks, and the portable path that keeps NCHW).
 . "$top_srcdir/tests/cli/lib.sh"
 
 $PY - "$TMP" <<'PYEOF' >"$TMP/gen" 2>&1
-import sys, numpy as np, torch, torch.nn as nn
+import sys, numpy as np, torch, torch.nn as nn, torch.nn.functional as F
 torch.manual_seed(5)
 class M(nn.Module):
     def __init__(s):
@@ -19,13 +21,16 @@ class M(nn.Module):
         s.d = nn.Conv2d(7, 7, 3, padding=1, groups=7)
         s.e = nn.Conv2d(7, 13, 3, stride=2, padding=1)
         s.f = nn.Conv2d(13, 6, 1)
+        s.se = nn.Conv2d(13, 13, 1)
     def forward(s, x):
         a = torch.relu(s.a(x))
         r = torch.relu(s.b(a) + s.c(a))
         d = torch.clamp(s.d(r), 0.0, 6.0)
         e = s.e(d)
         e = e * torch.sigmoid(e)
-        return s.f(e).mean(dim=(2, 3))
+        e = e * torch.sigmoid(s.se(F.adaptive_avg_pool2d(e, 1)))
+        f = s.f(e)
+        return torch.cat([F.adaptive_avg_pool2d(f, 1), F.adaptive_max_pool2d(f, 1)], 1).flatten(1)
 m = M().eval()
 x = torch.randn(3, 3, 17, 19)
 with torch.no_grad():
