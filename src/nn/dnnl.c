@@ -33,6 +33,9 @@ struct slot {
 
 struct csq_dnnl_conv {
     dnnl_primitive_t conv, rx, ry;  /* rx, ry NULL: no reorder needed */
+    dnnl_primitive_t conv_add;      /* conv + r, then its act (csq_dnnl_conv_add) */
+    dnnl_convolution_desc_t cd;
+    int nthreads;
     dnnl_memory_desc_t xmd, wmd, ymd, padmd;    /* the primitive's */
     dnnl_memory_desc_t plain_x, plain_y, wplain, bmd;   /* csmpq's */
     int bias;
@@ -192,6 +195,8 @@ int csq_dnnl_conv_new(const struct csq_dnnl_geom *g, int nthreads, struct csq_dn
         set_act(attr, g) ||
         dnnl_primitive_desc_create(&pd, &cd, attr, engine, NULL) != dnnl_success)
         goto done;
+    c->cd = cd;
+    c->nthreads = nthreads;
     c->xmd = *dnnl_primitive_desc_query_md(pd, dnnl_query_src_md, 0);
     c->wmd = *dnnl_primitive_desc_query_md(pd, dnnl_query_weights_md, 0);
     c->ymd = *dnnl_primitive_desc_query_md(pd, dnnl_query_dst_md, 0);
@@ -248,6 +253,8 @@ void csq_dnnl_conv_free(struct csq_dnnl_conv *c)
     free(c->slots);
     if (c->conv)
         dnnl_primitive_destroy(c->conv);
+    if (c->conv_add)
+        dnnl_primitive_destroy(c->conv_add);
     if (c->rx)
         dnnl_primitive_destroy(c->rx);
     if (c->ry)
@@ -275,6 +282,45 @@ void csq_dnnl_conv_blocks(const struct csq_dnnl_conv *c, int *xblk, int *yblk)
 {
     *xblk = c->xblk;
     *yblk = c->yblk;
+}
+
+int csq_dnnl_conv_add(struct csq_dnnl_conv *c, int act, float lo, float hi)
+{
+    dnnl_primitive_attr_t attr = NULL;
+    dnnl_primitive_desc_t pd = NULL;
+    dnnl_post_ops_t po = NULL;
+    int ok = 0, saved = omp_get_max_threads();
+
+    if (c->conv_add)
+        return 1;
+    omp_set_num_threads(c->nthreads);
+    if (dnnl_primitive_attr_create(&attr) == dnnl_success &&
+        dnnl_primitive_attr_set_scratchpad_mode(attr, dnnl_scratchpad_mode_user) == dnnl_success &&
+        dnnl_post_ops_create(&po) == dnnl_success &&
+        dnnl_post_ops_append_sum(po, 1.0f) == dnnl_success &&
+        (act == 0 || dnnl_post_ops_append_eltwise(po, 1.0f, act == 1 ? dnnl_eltwise_relu
+                                                  : dnnl_eltwise_clip, act == 1 ? 0.0f : lo,
+                                                  act == 1 ? 0.0f : hi) == dnnl_success) &&
+        dnnl_primitive_attr_set_post_ops(attr, po) == dnnl_success &&
+        dnnl_primitive_desc_create(&pd, &c->cd, attr, engine, NULL) == dnnl_success &&
+        /* the same layouts and weights, and no more scratchpad, or it is refused */
+        dnnl_memory_desc_equal(dnnl_primitive_desc_query_md(pd, dnnl_query_src_md, 0), &c->xmd) &&
+        dnnl_memory_desc_equal(dnnl_primitive_desc_query_md(pd, dnnl_query_weights_md, 0),
+                               &c->wmd) &&
+        dnnl_memory_desc_equal(dnnl_primitive_desc_query_md(pd, dnnl_query_dst_md, 0), &c->ymd) &&
+        md_floats(dnnl_primitive_desc_query_md(pd, dnnl_query_scratchpad_md, 0)) <= c->pad_floats &&
+        dnnl_primitive_create(&c->conv_add, pd) == dnnl_success)
+        ok = 1;
+    omp_set_num_threads(saved);
+    if (pd)
+        dnnl_primitive_desc_destroy(pd);
+    if (po)
+        dnnl_post_ops_destroy(po);
+    if (attr)
+        dnnl_primitive_attr_destroy(attr);
+    if (!ok)
+        c->conv_add = NULL;
+    return ok;
 }
 
 static int exec(dnnl_primitive_t p, dnnl_stream_t st, int n, const dnnl_exec_arg_t *args)
@@ -312,7 +358,8 @@ void csq_dnnl_conv_pack(struct csq_dnnl_conv *c, const float *w, float *dst)
 }
 
 int csq_dnnl_conv_run(struct csq_dnnl_conv *c, int tid, const float *x, const float *wpacked,
-                      const float *bias, float *y, float *scratch, int nt, unsigned flags)
+                      const float *bias, float *y, float *scratch, int nt, unsigned flags,
+                      const float *r)
 {
     struct slot *s = &c->slots[tid];
     int xin = c->rx && !(flags & CSQ_DNNL_X_BLOCKED), yout = c->ry && !(flags & CSQ_DNNL_Y_BLOCKED);
@@ -334,10 +381,10 @@ int csq_dnnl_conv_run(struct csq_dnnl_conv *c, int tid, const float *x, const fl
     dnnl_memory_set_data_handle(s->w, (void *)wpacked);
     dnnl_memory_set_data_handle(s->pad, pad);
     if (xin) {
-        dnnl_exec_arg_t r[2] = {{DNNL_ARG_FROM, s->x}, {DNNL_ARG_TO, s->xb}};
+        dnnl_exec_arg_t ra[2] = {{DNNL_ARG_FROM, s->x}, {DNNL_ARG_TO, s->xb}};
 
         dnnl_memory_set_data_handle(s->xb, xb);
-        rc = exec(c->rx, s->stream, 2, r);
+        rc = exec(c->rx, s->stream, 2, ra);
     } else if (c->rx) {
         dnnl_memory_set_data_handle(s->xb, (void *)x);     /* x is in xmd already */
     }
@@ -351,11 +398,14 @@ int csq_dnnl_conv_run(struct csq_dnnl_conv *c, int tid, const float *x, const fl
     }
     a[n++] = (dnnl_exec_arg_t){DNNL_ARG_DST, c->ry ? s->yb : s->y};
     a[n++] = (dnnl_exec_arg_t){DNNL_ARG_SCRATCHPAD, s->pad};
-    rc = rc || exec(c->conv, s->stream, n, a);
+    /* the sum post-op adds what y holds: r, copied while y is in cache */
+    if (r)
+        memcpy(y, r, dnnl_memory_desc_get_size(&c->ymd));
+    rc = rc || exec(r ? c->conv_add : c->conv, s->stream, n, a);
     if (!rc && yout) {
-        dnnl_exec_arg_t r[2] = {{DNNL_ARG_FROM, s->yb}, {DNNL_ARG_TO, s->y}};
+        dnnl_exec_arg_t ra[2] = {{DNNL_ARG_FROM, s->yb}, {DNNL_ARG_TO, s->y}};
 
-        rc = exec(c->ry, s->stream, 2, r);
+        rc = exec(c->ry, s->stream, 2, ra);
     }
     if (saved)
         omp_set_num_threads(saved);
@@ -403,11 +453,18 @@ void csq_dnnl_conv_pack(struct csq_dnnl_conv *c, const float *w, float *dst)
 }
 
 int csq_dnnl_conv_run(struct csq_dnnl_conv *c, int tid, const float *x, const float *wpacked,
-                      const float *bias, float *y, float *scratch, int nt, unsigned flags)
+                      const float *bias, float *y, float *scratch, int nt, unsigned flags,
+                      const float *r)
 {
     (void)c; (void)tid; (void)x; (void)wpacked; (void)bias; (void)y; (void)scratch; (void)nt;
-    (void)flags;
+    (void)flags; (void)r;
     return -1;
+}
+
+int csq_dnnl_conv_add(struct csq_dnnl_conv *c, int act, float lo, float hi)
+{
+    (void)c; (void)act; (void)lo; (void)hi;
+    return 0;
 }
 
 void csq_dnnl_conv_blocks(const struct csq_dnnl_conv *c, int *xblk, int *yblk)

@@ -81,7 +81,14 @@ void csq_dnnl_conv_blocks(const struct csq_dnnl_conv *c, int *xblk, int *yblk);
  * any parallel region then) and sequentially when nt == 1.  Returns 0, or
  * nonzero when oneDNN failed (the output is then undefined). */
 int csq_dnnl_conv_run(struct csq_dnnl_conv *c, int tid, const float *x, const float *wpacked,
-                      const float *bias, float *y, float *scratch, int nt, unsigned flags);
+                      const float *bias, float *y, float *scratch, int nt, unsigned flags,
+                      const float *r);
+
+/* Makes c also able to run y = act(conv(x) + bias + r) (an Add after it,
+ * act 0, 1 Relu or 2 Clip [lo, hi] the Add's fused one) with r in the
+ * destination's layout: csq_dnnl_conv_run with r non-NULL, Y_BLOCKED.
+ * 1 when it can, 0 when oneDNN refuses (then run only with r NULL). */
+int csq_dnnl_conv_add(struct csq_dnnl_conv *c, int act, float lo, float hi);
 
 /* A line naming the kernel oneDNN picked ("brgconv:avx512_core"), for -v
  * and the benchmarks. */

@@ -60,6 +60,9 @@ struct step {
     int packed_ok;          /* packed matches the current weight */
     int in_blk;             /* op->blocks: block in which it reads in[0] */
     int plan_relu;          /* the fused activation plan was made for (kargs.relu) */
+    int add_into;           /* an Add run by Conv node add_into - 1 (op->fuse_add), 0 none */
+    int add_from;           /* a Conv running Add node add_from - 1, 0 none */
+    int add_r;              /* then the Add's other input */
 };
 
 struct csq_engine {
@@ -88,6 +91,7 @@ struct csq_engine {
     size_t scratch_cap;
     int relu_op;            /* op row of Relu, for a fused Relu run apart */
     int clip_op;            /* and of Clip */
+    int add_op;             /* and of Add */
 };
 
 int csq_engine_new(const struct csq_graph *g, struct csq_engine **out)
@@ -111,6 +115,7 @@ int csq_engine_new(const struct csq_graph *g, struct csq_engine **out)
     e->steps = csq_mem_zarray((size_t)g->nnodes + 1, sizeof *e->steps);
     e->relu_op = csq_ops_find("Relu");
     e->clip_op = csq_ops_find("Clip");
+    e->add_op = csq_ops_find("Add");
     if (!e->t || !e->fl || !e->weight || !e->off || !e->blk || !e->view || !e->steps) {
         csq_engine_free(e);
         return CSQ_ENOMEM;
@@ -527,6 +532,70 @@ static void plan_layouts(struct csq_engine *e)
     } while (changed);
 }
 
+/* The node that computes value v under the plan (a fused Add's Conv). */
+static int producer_of(const struct csq_engine *e, int v)
+{
+    int p = e->g->vals[v].producer;
+
+    return p >= 0 && e->steps[p].add_into ? e->steps[p].add_into - 1 : p;
+}
+
+/* Adds folded into the oneDNN Conv that computes one of their inputs,
+ * y = act(conv(x) + r): when that input has no other reader, the Add's
+ * output, the input and r are kept in the Conv's layout (so no tap or
+ * hook reads them), and r is computed before the Conv runs.  The Conv
+ * then writes y straight away, with r read per image while y is in cache,
+ * and the Add is skipped. */
+static void plan_adds(struct csq_engine *e)
+{
+    const struct csq_graph *g = e->g;
+    int i, j, k, h;
+
+    for (i = 0; i < g->nnodes; i++)
+        e->steps[i].add_into = e->steps[i].add_from = 0;
+    for (i = 0; i < g->nnodes && e->add_op >= 0; i++) {
+        const struct csq_node *n = &g->nodes[i];
+        int y = n->nout == 1 ? n->out[0] : -1, hooked = 0;
+
+        if (!e->steps[i].run || n->op != e->add_op || n->nin != 2 || y < 0 || !e->blk[y])
+            continue;
+        for (h = 0; h < e->nhooks; h++)
+            hooked |= e->hooks[h].node == i;
+        for (j = 0; j < 2 && !hooked; j++) {
+            int v = n->in[j], r = n->in[1 - j], c, readers = 0, d, same = 1;
+            const struct csq_op *op;
+
+            if (v < 0 || r < 0 || v == r || e->blk[v] != e->blk[y] || e->blk[r] != e->blk[y])
+                continue;
+            for (d = 0; d < 4; d++)
+                same = same && e->t[v].dims[d] == e->t[y].dims[d] &&
+                       e->t[r].dims[d] == e->t[y].dims[d];
+            c = g->vals[v].producer;
+            if (!same || c < 0 || !is_runtime(e, r) || producer_of(e, r) >= c)
+                continue;
+            op = csq_ops_get(g->nodes[c].op);
+            if (!op->fuse_add || !e->steps[c].planned || !e->steps[c].run ||
+                e->steps[c].add_from || e->steps[c].plan_relu)
+                continue;
+            for (k = 0; k < g->nnodes; k++) {
+                int m;
+
+                if (g->nodes[k].dead || !e->steps[k].run)
+                    continue;
+                for (m = 0; m < g->nodes[k].nin; m++)
+                    readers += g->nodes[k].in[m] == v;
+            }
+            if (readers != 1 || !op->fuse_add(e->steps[c].plan.b, n->fused_relu, n->fused_lo,
+                                              n->fused_hi))
+                continue;
+            e->steps[c].add_from = i + 1;
+            e->steps[c].add_r = r;
+            e->steps[i].add_into = c + 1;
+            break;
+        }
+    }
+}
+
 struct interval {
     int first, last;
     size_t bytes;
@@ -567,7 +636,7 @@ static int plan_arena(struct csq_engine *e)
     for (i = 0; i < g->nvals; i++) {
         if (!is_runtime(e, i))
             continue;
-        iv[n].first = g->vals[i].producer;
+        iv[n].first = producer_of(e, i);
         iv[n].last = g->vals[i].producer;
         iv[n].bytes = value_bytes(e->blk[i] ? view(e, i) : &e->t[i]);
         iv[n].value = i;
@@ -685,6 +754,7 @@ static int replan(struct csq_engine *e, const struct csq_tensor *inputs)
     if ((rc = bind(e, inputs)) != 0 || (rc = plan_steps(e)) != 0)
         return rc;
     plan_layouts(e);
+    plan_adds(e);
     if ((rc = plan_arena(e)) != 0)
         return rc;
     if (e->arena_bytes + e->scratch_floats * sizeof(float) > csq_limit_memory())
@@ -824,10 +894,19 @@ static int run_nodes(struct csq_engine *e, int from, int to)
         struct csq_kargs a;
         int apart;
 
-        if (!s->run)
-            continue;           /* dead, or folded at bind time */
+        if (!s->run || s->add_into)
+            continue;           /* dead, folded at bind time, or run by a Conv */
         step_args(e, i, &a, &kb);
         a.scratch = e->scratch;
+        if (s->add_from) {
+            const struct csq_node *add = &g->nodes[s->add_from - 1];
+
+            kb.out[0] = (struct csq_tensor *)view(e, add->out[0]);
+            a.sum = e->t[s->add_r].data;
+            a.relu = add->fused_relu;
+            a.lo = add->fused_lo;
+            a.hi = add->fused_hi;
+        }
         apart = step_apart(e, i);
         if (apart)
             a.relu = 0;
@@ -906,7 +985,7 @@ static int alive_at(const struct csq_engine *e, int v, int node)
 
     if (x->kind == CSQ_VAL_INPUT)
         ;
-    else if (!is_runtime(e, v) || x->producer >= node)
+    else if (!is_runtime(e, v) || producer_of(e, v) >= node)
         return 0;
     for (i = 0; i < g->noutputs; i++)
         if (g->outputs[i] == v)

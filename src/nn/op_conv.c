@@ -841,8 +841,9 @@ static int dnnl_run(const struct conv *p, const struct csq_kargs *a, const float
         for (it = 0; it < p->items && !rc; it++) {
             float *yo = y + it * ys;
 
-            rc = csq_dnnl_conv_run(p->dnnl, 0, x + it * xs, w, b, yo, scratch, p->nt, fl);
-            if (p->relu && !p->dnnl_act)
+            rc = csq_dnnl_conv_run(p->dnnl, 0, x + it * xs, w, b, yo, scratch, p->nt, fl,
+                                   a->sum ? a->sum + it * ys : NULL);
+            if (p->relu && !p->dnnl_act && !a->sum)
                 act_block(p, yo, 1, ys, 0);
         }
     } else {
@@ -852,14 +853,21 @@ static int dnnl_run(const struct conv *p, const struct csq_kargs *a, const float
             float *yo = y + it * ys;
 
             rc |= csq_dnnl_conv_run(p->dnnl, tid, x + it * xs, w, b, yo, scratch + per * tid,
-                                    1, fl);
-            if (p->relu && !p->dnnl_act)
+                                    1, fl, a->sum ? a->sum + it * ys : NULL);
+            if (p->relu && !p->dnnl_act && !a->sum)
                 act_block(p, yo, 1, ys, 0);
         }
     }
     if (rc)
         return csq_fail(CSQ_EUNSUPPORTED, "node '%s' (Conv): oneDNN failed", a->name);
     return 0;
+}
+
+int csq_op_conv_fuse_add(void *plan, int act, float lo, float hi)
+{
+    struct conv *p = plan;
+
+    return p->path == PATH_DNNL && !p->dnnl_act && csq_dnnl_conv_add(p->dnnl, act, lo, hi);
 }
 
 void csq_op_conv_blocks(const struct csq_kargs *a, int *in_blk, int *out_blk)
@@ -897,6 +905,8 @@ int csq_op_conv_run(struct csq_kargs *a)
                         a->name);
     if (p.path == PATH_DNNL && a->packed)
         return dnnl_run(&p, a, x, a->packed, b, y, scratch);
+    if (a->sum)
+        return csq_fail(CSQ_EINVAL, "node '%s' (Conv): an Add fused without oneDNN", a->name);
     if (p.path == PATH_DNNL)
         conv_plan(a, &p);
     per = per_thread(&p, 0);

@@ -12,22 +12,23 @@
 #include "nn/ops.h"
 
 #define ROW(onnx, fn, scr, fl) \
-    { onnx, csq_op_##fn##_infer, csq_op_##fn##_run, scr, NULL, NULL, NULL, fl, NULL, NULL }
+    { onnx, csq_op_##fn##_infer, csq_op_##fn##_run, scr, NULL, NULL, NULL, fl, NULL, NULL, NULL }
 /* an op whose checks run once per engine plan */
 #define PLANNED(onnx, fn, scr, pk, pks) \
-    { onnx, csq_op_##fn##_infer, csq_op_##fn##_run, scr, csq_op_##fn##_plan, pk, pks, 0, NULL, NULL }
+    { onnx, csq_op_##fn##_infer, csq_op_##fn##_run, scr, csq_op_##fn##_plan, pk, pks, 0, NULL, NULL, NULL }
 
 static const struct csq_op op_table[] = {
     { "Conv", csq_op_conv_infer, csq_op_conv_run, csq_op_conv_scratch, csq_op_conv_plan,
-      csq_op_conv_packed, csq_op_conv_pack, 0, csq_op_conv_release, csq_op_conv_blocks },
+      csq_op_conv_packed, csq_op_conv_pack, 0, csq_op_conv_release, csq_op_conv_blocks,
+      csq_op_conv_fuse_add },
     PLANNED("Gemm", gemm, NULL, NULL, NULL),
     PLANNED("MatMul", matmul, NULL, NULL, NULL),
     PLANNED("MaxPool", maxpool, csq_op_pool_scratch, NULL, NULL),
     PLANNED("AveragePool", avgpool, csq_op_pool_scratch, NULL, NULL),
     { "GlobalAveragePool", csq_op_globalavgpool_infer, csq_op_globalavgpool_run, NULL, NULL,
-      NULL, NULL, 0, NULL, csq_op_globalpool_blocks },
+      NULL, NULL, 0, NULL, csq_op_globalpool_blocks, NULL },
     { "GlobalMaxPool", csq_op_globalmaxpool_infer, csq_op_globalmaxpool_run, NULL, NULL,
-      NULL, NULL, 0, NULL, csq_op_globalpool_blocks },
+      NULL, NULL, 0, NULL, csq_op_globalpool_blocks, NULL },
     ROW("BatchNormalization", batchnorm, NULL, 0),
     ROW("Relu", relu, NULL, CSQ_OPF_ELTWISE),
     ROW("Clip", clip, NULL, CSQ_OPF_ELTWISE),

@@ -37,6 +37,9 @@
  *   element by element: the engine hands them such tensors as NCHW views
  *   (the channel dim padded to the block), when every input of more than
  *   one element has the output's shape and layout.
+ * - fuse_add (optional): makes a plan (made with relu 0) also able to add
+ *   a->sum to its output and then apply act (kargs.relu's codes), so the
+ *   engine can fold the Add after it in; 1 when it can, 0 when not.
  * Omitted optional inputs are NULL in in[] (nin counts them); outputs
  * nobody asked for (an empty name in the file) are NULL in out[]: infer
  * and run skip them.
@@ -63,6 +66,8 @@ struct csq_kargs {
     const void *plan;                /* from op->plan, NULL = run checks */
     const float *packed;             /* from op->pack, NULL = none */
     int in_blk, out_blk;             /* layouts of in[0], out[0] (op->blocks), 0 NCHW */
+    const float *sum;                /* op->fuse_add: out[0] = act(op + sum), sum in
+                                      * out[0]'s layout and shape */
 };
 
 /* Bytes of a node's plan; kernels static_assert their plan fits. */
@@ -88,6 +93,7 @@ struct csq_op {
     unsigned flags;
     void (*release)(void *plan);
     void (*blocks)(const struct csq_kargs *a, int *in_blk, int *out_blk);
+    int (*fuse_add)(void *plan, int act, float lo, float hi);
 };
 
 /* Room for a node's tensor pointers and label (the loader refuses nodes
