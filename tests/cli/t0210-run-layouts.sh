@@ -1,8 +1,9 @@
 #!/bin/sh
 # Values kept in oneDNN's layouts between nodes (NHWC, nChw16c, nChw8c with
 # zero-padded channels; src/nn/engine.c): a chain of convolutions with
-# channel counts no block divides (5, 7, 13, 6), a depthwise one, a
-# residual Add with Relu, Clip, Sigmoid * x, a squeeze-excite scale
+# channel counts no block divides (5, 7, 13, 6), a depthwise one, MaxPool
+# and AveragePool (with and without the padding counted), a residual Add
+# with Relu, Clip, Sigmoid * x, a squeeze-excite scale
 # (GlobalAveragePool, conv, Sigmoid, broadcast Mul), a 1x1 and a strided
 # conv, GlobalAveragePool and GlobalMaxPool at the end,
 # against PyTorch's forward of the same module, under each CSMPQ_ISA (the
@@ -23,16 +24,17 @@ class M(nn.Module):
         s.f = nn.Conv2d(13, 6, 1)
         s.se = nn.Conv2d(13, 13, 1)
     def forward(s, x):
-        a = torch.relu(s.a(x))
+        a = F.max_pool2d(torch.relu(s.a(x)), 3, 2, 1)
         r = torch.relu(s.b(a) + s.c(a))
         d = torch.clamp(s.d(r), 0.0, 6.0)
+        d = F.avg_pool2d(d, 3, 1, 1) + F.avg_pool2d(d, 2, 1, 1, count_include_pad=False)[:, :, :-1, :-1]
         e = s.e(d)
         e = e * torch.sigmoid(e)
         e = e * torch.sigmoid(s.se(F.adaptive_avg_pool2d(e, 1)))
         f = s.f(e)
         return torch.cat([F.adaptive_avg_pool2d(f, 1), F.adaptive_max_pool2d(f, 1)], 1).flatten(1)
 m = M().eval()
-x = torch.randn(3, 3, 17, 19)
+x = torch.randn(3, 3, 33, 37)
 with torch.no_grad():
     y = m(x)
 torch.onnx.export(m, x, sys.argv[1] + "/m.onnx", opset_version=13, input_names=["x"],
