@@ -147,6 +147,39 @@ static int set_act(dnnl_primitive_attr_t attr, const struct csq_dnnl_geom *g)
     return s != dnnl_success;
 }
 
+/* The primitive of *cd again on nChw16c (the source too from 16 channels
+ * on), replacing *pd when oneDNN has a jit kernel for it. */
+static void prefer16(const struct csq_dnnl_geom *g, const dnnl_memory_desc_t *any_x,
+                     const dnnl_memory_desc_t *any_w, const dnnl_memory_desc_t *any_y,
+                     const struct csq_dnnl_conv *c, dnnl_primitive_attr_t attr,
+                     dnnl_convolution_desc_t *cd, dnnl_primitive_desc_t *pd,
+                     const dnnl_dims_t strides, const dnnl_dims_t dil, const dnnl_dims_t pl,
+                     const dnnl_dims_t pr, const dnnl_dims_t sd, const dnnl_dims_t dd)
+{
+    dnnl_memory_desc_t x16 = *any_x, y16 = *any_y;
+    dnnl_convolution_desc_t cd16;
+    dnnl_primitive_desc_t pd16 = NULL;
+    const char *impl = "";
+
+    if (g->c >= 16)
+        dnnl_memory_desc_init_by_tag(&x16, 4, sd, dnnl_f32, dnnl_nChw16c);
+    dnnl_memory_desc_init_by_tag(&y16, 4, dd, dnnl_f32, dnnl_nChw16c);
+    if (dnnl_dilated_convolution_forward_desc_init(&cd16, dnnl_forward_inference,
+                                                   dnnl_convolution_direct, &x16, any_w,
+                                                   g->bias ? &c->bmd : NULL, &y16, strides, dil,
+                                                   pl, pr) != dnnl_success ||
+        dnnl_primitive_desc_create(&pd16, &cd16, attr, engine, NULL) != dnnl_success)
+        return;
+    dnnl_primitive_desc_query(pd16, dnnl_query_impl_info_str, 0, &impl);
+    if (!impl || strncmp(impl, "jit", 3) != 0) {
+        dnnl_primitive_desc_destroy(pd16);
+        return;
+    }
+    dnnl_primitive_desc_destroy(*pd);
+    *pd = pd16;
+    *cd = cd16;
+}
+
 int csq_dnnl_conv_new(const struct csq_dnnl_geom *g, int nthreads, struct csq_dnnl_conv **out)
 {
     dnnl_dims_t sd = {g->n, g->c, g->h, g->w}, dd = {g->n, g->m, g->oh, g->ow}, bd = {g->m};
@@ -195,6 +228,9 @@ int csq_dnnl_conv_new(const struct csq_dnnl_geom *g, int nthreads, struct csq_dn
         set_act(attr, g) ||
         dnnl_primitive_desc_create(&pd, &cd, attr, engine, NULL) != dnnl_success)
         goto done;
+    if (g->prefer16 && md_block(dnnl_primitive_desc_query_md(pd, dnnl_query_dst_md, 0)) ==
+        CSQ_DNNL_NHWC)
+        prefer16(g, &any_x, &any_w, &any_y, c, attr, &cd, &pd, strides, dil, pl, pr, sd, dd);
     c->cd = cd;
     c->nthreads = nthreads;
     c->xmd = *dnnl_primitive_desc_query_md(pd, dnnl_query_src_md, 0);

@@ -37,6 +37,7 @@ struct csq_dnnl_geom {
     int64_t pt, pl, pb, pr;     /* pads: top, left, bottom, right */
     int bias;                   /* a bias input is given */
     int act;                    /* applied to the output: 0 none, 1 Relu, 2 Clip [lo, hi] */
+    int prefer16;               /* nChw16c rather than NHWC when oneDNN has a jit kernel */
     float lo, hi;
 };
 

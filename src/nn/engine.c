@@ -92,11 +92,13 @@ struct csq_engine {
     int relu_op;            /* op row of Relu, for a fused Relu run apart */
     int clip_op;            /* and of Clip */
     int add_op;             /* and of Add */
+    int grouped_net;        /* some Conv has group > 1 (kargs.grouped_net) */
 };
 
 int csq_engine_new(const struct csq_graph *g, struct csq_engine **out)
 {
     struct csq_engine *e;
+    int i;
 
     *out = NULL;
     if (g->ninputs > MAX_INPUTS)
@@ -116,6 +118,9 @@ int csq_engine_new(const struct csq_graph *g, struct csq_engine **out)
     e->relu_op = csq_ops_find("Relu");
     e->clip_op = csq_ops_find("Clip");
     e->add_op = csq_ops_find("Add");
+    for (i = 0; i < g->nnodes; i++)
+        if (strcmp(g->nodes[i].op_type, "Conv") == 0 && csq_node_int(&g->nodes[i], "group", 1) > 1)
+            e->grouped_net = 1;
     if (!e->t || !e->fl || !e->weight || !e->off || !e->blk || !e->view || !e->steps) {
         csq_engine_free(e);
         return CSQ_ENOMEM;
@@ -328,6 +333,7 @@ static int plan_steps(struct csq_engine *e)
         if (step_apart(e, i))
             a.relu = 0;
         s->plan_relu = a.relu;
+        a.grouped_net = e->grouped_net;
         if ((rc = op->plan(&a, s->plan.b)) != 0) {
             csq_err_context("'%s'", g->path);
             return rc;

@@ -353,6 +353,9 @@ static int dnnl_plan(const struct csq_kargs *a, struct conv *p)
      * then paid once, not per image) */
     g.n = (p->c * p->hw + p->m * p->ohw) * (int64_t)sizeof(float) <= DNNL_BATCH_IMG ? p->n : 1;
     g.act = a->relu;
+    /* measured (BENCHMARKS.md, issue 16): oneDNN's nChw16c kernels run
+     * mobilenet_v2 1.3x faster than brgconv's NHWC, but resnet18 0.9x */
+    g.prefer16 = a->grouped_net;
     g.lo = a->lo;
     g.hi = a->hi;
     if (p->n < 1)

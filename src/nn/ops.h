@@ -68,6 +68,8 @@ struct csq_kargs {
     int in_blk, out_blk;             /* layouts of in[0], out[0] (op->blocks), 0 NCHW */
     const float *sum;                /* op->fuse_add: out[0] = act(op + sum), sum in
                                       * out[0]'s layout and shape */
+    int grouped_net;                 /* plan: the graph has grouped (depthwise)
+                                      * convolutions (op_conv.c's layout choice) */
 };
 
 /* Bytes of a node's plan; kernels static_assert their plan fits. */
