@@ -1,12 +1,14 @@
 /*
  * dnnl: oneDNN convolutions behind op_conv.c (see dnnl.h).
  *
- * One primitive per planned Conv node, made for a single image with
- * format "any" for source, weights and destination, so oneDNN picks its
- * blocked layout and jit kernel (brgconv / jit:avx512 / brdgmm_dw ...).
- * csmpq's tensors stay NCHW: per image, the source is reordered into the
- * blocked layout in scratch, convolved, and the destination reordered back
- * while both are still in cache.  Each running thread has a slot of its
+ * One primitive per planned Conv node, made for a single image (or the
+ * whole batch of small images) with format "any" for source, weights and
+ * destination, so oneDNN picks its layout and jit kernel (brgconv on NHWC,
+ * jit:avx2 on nChw8c, brdgmm_dw ...) and applies the fused activation as a
+ * post-op.  A tensor in NCHW is reordered into that layout in scratch per
+ * image, convolved, and the destination reordered back while both are
+ * still in cache; the engine keeps values between convolutions in the
+ * primitive's layouts instead where it can (flags of run).  Each running thread has a slot of its
  * own (memory objects, stream; the scratchpad is in csmpq's scratch), so
  * threads may run different images through one primitive at once.
  * Nothing is allocated per forward: memory objects are made at plan time
@@ -31,9 +33,13 @@ struct slot {
 
 struct csq_dnnl_conv {
     dnnl_primitive_t conv, rx, ry;  /* rx, ry NULL: no reorder needed */
+    dnnl_primitive_t conv_add;      /* conv + r, then its act (csq_dnnl_conv_add) */
+    dnnl_convolution_desc_t cd;
+    int nthreads;
     dnnl_memory_desc_t xmd, wmd, ymd, padmd;    /* the primitive's */
     dnnl_memory_desc_t plain_x, plain_y, wplain, bmd;   /* csmpq's */
     int bias;
+    int xblk, yblk;             /* layout codes (dnnl.h), 0 another layout */
     size_t xb_floats, yb_floats, pad_floats;
     int nslots;
     struct slot *slots;
@@ -85,6 +91,25 @@ static int make_reorder(const dnnl_memory_desc_t *from, const dnnl_memory_desc_t
     return s == dnnl_success ? 0 : -1;
 }
 
+/* The layout code of md (dnnl.h: 1 NHWC, 16 nChw16c, 8 nChw8c, zero-
+ * padded channels) when it is one the engine can keep between nodes,
+ * else 0. */
+static int md_block(const dnnl_memory_desc_t *md)
+{
+    static const int blk[3] = {CSQ_DNNL_NHWC, 16, 8};
+    const dnnl_format_tag_t tag[3] = {dnnl_nhwc, dnnl_nChw16c, dnnl_nChw8c};
+    dnnl_memory_desc_t b;
+    int i;
+
+    if (md->ndims != 4)
+        return 0;
+    for (i = 0; i < 3; i++)
+        if (dnnl_memory_desc_init_by_tag(&b, 4, md->dims, dnnl_f32, tag[i]) == dnnl_success &&
+            dnnl_memory_desc_equal(&b, md))
+            return blk[i];
+    return 0;
+}
+
 static int make_slot(struct csq_dnnl_conv *c, struct slot *s)
 {
     if (dnnl_stream_create(&s->stream, engine, dnnl_stream_default_flags) != dnnl_success)
@@ -100,9 +125,64 @@ static int make_slot(struct csq_dnnl_conv *c, struct slot *s)
     return 0;
 }
 
+/* The activation of g as a post-op, applied by the kernel to the output
+ * block it has just written (a NaN through Clip becomes lo here, where
+ * op_conv.c's own pass keeps it). */
+static int set_act(dnnl_primitive_attr_t attr, const struct csq_dnnl_geom *g)
+{
+    dnnl_post_ops_t po;
+    dnnl_status_t s;
+
+    if (!g->act)
+        return 0;
+    if (dnnl_post_ops_create(&po) != dnnl_success)
+        return -1;
+    if (g->act == 1)
+        s = dnnl_post_ops_append_eltwise(po, 1.0f, dnnl_eltwise_relu, 0.0f, 0.0f);
+    else
+        s = dnnl_post_ops_append_eltwise(po, 1.0f, dnnl_eltwise_clip, g->lo, g->hi);
+    if (s == dnnl_success)
+        s = dnnl_primitive_attr_set_post_ops(attr, po);
+    dnnl_post_ops_destroy(po);
+    return s != dnnl_success;
+}
+
+/* The primitive of *cd again on nChw16c (the source too from 16 channels
+ * on), replacing *pd when oneDNN has a jit kernel for it. */
+static void prefer16(const struct csq_dnnl_geom *g, const dnnl_memory_desc_t *any_x,
+                     const dnnl_memory_desc_t *any_w, const dnnl_memory_desc_t *any_y,
+                     const struct csq_dnnl_conv *c, dnnl_primitive_attr_t attr,
+                     dnnl_convolution_desc_t *cd, dnnl_primitive_desc_t *pd,
+                     const dnnl_dims_t strides, const dnnl_dims_t dil, const dnnl_dims_t pl,
+                     const dnnl_dims_t pr, const dnnl_dims_t sd, const dnnl_dims_t dd)
+{
+    dnnl_memory_desc_t x16 = *any_x, y16 = *any_y;
+    dnnl_convolution_desc_t cd16;
+    dnnl_primitive_desc_t pd16 = NULL;
+    const char *impl = "";
+
+    if (g->c >= 16)
+        dnnl_memory_desc_init_by_tag(&x16, 4, sd, dnnl_f32, dnnl_nChw16c);
+    dnnl_memory_desc_init_by_tag(&y16, 4, dd, dnnl_f32, dnnl_nChw16c);
+    if (dnnl_dilated_convolution_forward_desc_init(&cd16, dnnl_forward_inference,
+                                                   dnnl_convolution_direct, &x16, any_w,
+                                                   g->bias ? &c->bmd : NULL, &y16, strides, dil,
+                                                   pl, pr) != dnnl_success ||
+        dnnl_primitive_desc_create(&pd16, &cd16, attr, engine, NULL) != dnnl_success)
+        return;
+    dnnl_primitive_desc_query(pd16, dnnl_query_impl_info_str, 0, &impl);
+    if (!impl || strncmp(impl, "jit", 3) != 0) {
+        dnnl_primitive_desc_destroy(pd16);
+        return;
+    }
+    dnnl_primitive_desc_destroy(*pd);
+    *pd = pd16;
+    *cd = cd16;
+}
+
 int csq_dnnl_conv_new(const struct csq_dnnl_geom *g, int nthreads, struct csq_dnnl_conv **out)
 {
-    dnnl_dims_t sd = {1, g->c, g->h, g->w}, dd = {1, g->m, g->oh, g->ow}, bd = {g->m};
+    dnnl_dims_t sd = {g->n, g->c, g->h, g->w}, dd = {g->n, g->m, g->oh, g->ow}, bd = {g->m};
     dnnl_dims_t strides = {g->sh, g->sw}, dil = {g->dh - 1, g->dw - 1};
     dnnl_dims_t pl = {g->pt, g->pl}, pr = {g->pb, g->pr};
     dnnl_memory_desc_t any_x, any_w, any_y;
@@ -145,8 +225,14 @@ int csq_dnnl_conv_new(const struct csq_dnnl_geom *g, int nthreads, struct csq_dn
                                                    pl, pr) != dnnl_success ||
         dnnl_primitive_attr_create(&attr) != dnnl_success ||
         dnnl_primitive_attr_set_scratchpad_mode(attr, dnnl_scratchpad_mode_user) != dnnl_success ||
+        set_act(attr, g) ||
         dnnl_primitive_desc_create(&pd, &cd, attr, engine, NULL) != dnnl_success)
         goto done;
+    if (g->prefer16 && md_block(dnnl_primitive_desc_query_md(pd, dnnl_query_dst_md, 0)) ==
+        CSQ_DNNL_NHWC)
+        prefer16(g, &any_x, &any_w, &any_y, c, attr, &cd, &pd, strides, dil, pl, pr, sd, dd);
+    c->cd = cd;
+    c->nthreads = nthreads;
     c->xmd = *dnnl_primitive_desc_query_md(pd, dnnl_query_src_md, 0);
     c->wmd = *dnnl_primitive_desc_query_md(pd, dnnl_query_weights_md, 0);
     c->ymd = *dnnl_primitive_desc_query_md(pd, dnnl_query_dst_md, 0);
@@ -157,6 +243,8 @@ int csq_dnnl_conv_new(const struct csq_dnnl_geom *g, int nthreads, struct csq_dn
     if (dnnl_primitive_create(&c->conv, pd) != dnnl_success ||
         make_reorder(&c->plain_x, &c->xmd, &c->rx) || make_reorder(&c->ymd, &c->plain_y, &c->ry))
         goto done;
+    c->xblk = c->rx ? md_block(&c->xmd) : 0;
+    c->yblk = c->ry ? md_block(&c->ymd) : 0;
     c->xb_floats = c->rx ? md_floats(&c->xmd) : 0;
     c->yb_floats = c->ry ? md_floats(&c->ymd) : 0;
     c->nslots = nthreads;
@@ -201,6 +289,8 @@ void csq_dnnl_conv_free(struct csq_dnnl_conv *c)
     free(c->slots);
     if (c->conv)
         dnnl_primitive_destroy(c->conv);
+    if (c->conv_add)
+        dnnl_primitive_destroy(c->conv_add);
     if (c->rx)
         dnnl_primitive_destroy(c->rx);
     if (c->ry)
@@ -213,14 +303,60 @@ size_t csq_dnnl_conv_packed(const struct csq_dnnl_conv *c)
     return md_floats(&c->wmd);
 }
 
-size_t csq_dnnl_conv_scratch(const struct csq_dnnl_conv *c)
+size_t csq_dnnl_conv_scratch(const struct csq_dnnl_conv *c, unsigned flags)
 {
-    return c->xb_floats + c->yb_floats + c->pad_floats;
+    return (flags & CSQ_DNNL_X_BLOCKED ? 0 : c->xb_floats) +
+           (flags & CSQ_DNNL_Y_BLOCKED ? 0 : c->yb_floats) + c->pad_floats;
 }
 
 const char *csq_dnnl_conv_impl(const struct csq_dnnl_conv *c)
 {
     return c->impl;
+}
+
+void csq_dnnl_conv_blocks(const struct csq_dnnl_conv *c, int *xblk, int *yblk)
+{
+    *xblk = c->xblk;
+    *yblk = c->yblk;
+}
+
+int csq_dnnl_conv_add(struct csq_dnnl_conv *c, int act, float lo, float hi)
+{
+    dnnl_primitive_attr_t attr = NULL;
+    dnnl_primitive_desc_t pd = NULL;
+    dnnl_post_ops_t po = NULL;
+    int ok = 0, saved = omp_get_max_threads();
+
+    if (c->conv_add)
+        return 1;
+    omp_set_num_threads(c->nthreads);
+    if (dnnl_primitive_attr_create(&attr) == dnnl_success &&
+        dnnl_primitive_attr_set_scratchpad_mode(attr, dnnl_scratchpad_mode_user) == dnnl_success &&
+        dnnl_post_ops_create(&po) == dnnl_success &&
+        dnnl_post_ops_append_sum(po, 1.0f) == dnnl_success &&
+        (act == 0 || dnnl_post_ops_append_eltwise(po, 1.0f, act == 1 ? dnnl_eltwise_relu
+                                                  : dnnl_eltwise_clip, act == 1 ? 0.0f : lo,
+                                                  act == 1 ? 0.0f : hi) == dnnl_success) &&
+        dnnl_primitive_attr_set_post_ops(attr, po) == dnnl_success &&
+        dnnl_primitive_desc_create(&pd, &c->cd, attr, engine, NULL) == dnnl_success &&
+        /* the same layouts and weights, and no more scratchpad, or it is refused */
+        dnnl_memory_desc_equal(dnnl_primitive_desc_query_md(pd, dnnl_query_src_md, 0), &c->xmd) &&
+        dnnl_memory_desc_equal(dnnl_primitive_desc_query_md(pd, dnnl_query_weights_md, 0),
+                               &c->wmd) &&
+        dnnl_memory_desc_equal(dnnl_primitive_desc_query_md(pd, dnnl_query_dst_md, 0), &c->ymd) &&
+        md_floats(dnnl_primitive_desc_query_md(pd, dnnl_query_scratchpad_md, 0)) <= c->pad_floats &&
+        dnnl_primitive_create(&c->conv_add, pd) == dnnl_success)
+        ok = 1;
+    omp_set_num_threads(saved);
+    if (pd)
+        dnnl_primitive_desc_destroy(pd);
+    if (po)
+        dnnl_post_ops_destroy(po);
+    if (attr)
+        dnnl_primitive_attr_destroy(attr);
+    if (!ok)
+        c->conv_add = NULL;
+    return ok;
 }
 
 static int exec(dnnl_primitive_t p, dnnl_stream_t st, int n, const dnnl_exec_arg_t *args)
@@ -258,10 +394,13 @@ void csq_dnnl_conv_pack(struct csq_dnnl_conv *c, const float *w, float *dst)
 }
 
 int csq_dnnl_conv_run(struct csq_dnnl_conv *c, int tid, const float *x, const float *wpacked,
-                      const float *bias, float *y, float *scratch, int nt)
+                      const float *bias, float *y, float *scratch, int nt, unsigned flags,
+                      const float *r)
 {
     struct slot *s = &c->slots[tid];
-    float *xb = scratch, *yb = scratch + c->xb_floats, *pad = yb + c->yb_floats;
+    int xin = c->rx && !(flags & CSQ_DNNL_X_BLOCKED), yout = c->ry && !(flags & CSQ_DNNL_Y_BLOCKED);
+    float *xb = scratch, *yb = xb + (flags & CSQ_DNNL_X_BLOCKED ? 0 : c->xb_floats);
+    float *pad = yb + (flags & CSQ_DNNL_Y_BLOCKED ? 0 : c->yb_floats);
     dnnl_exec_arg_t a[5];
     int n = 0, rc = 0, saved = 0;
 
@@ -277,14 +416,16 @@ int csq_dnnl_conv_run(struct csq_dnnl_conv *c, int tid, const float *x, const fl
     dnnl_memory_set_data_handle(s->y, y);
     dnnl_memory_set_data_handle(s->w, (void *)wpacked);
     dnnl_memory_set_data_handle(s->pad, pad);
-    if (c->rx) {
-        dnnl_exec_arg_t r[2] = {{DNNL_ARG_FROM, s->x}, {DNNL_ARG_TO, s->xb}};
+    if (xin) {
+        dnnl_exec_arg_t ra[2] = {{DNNL_ARG_FROM, s->x}, {DNNL_ARG_TO, s->xb}};
 
         dnnl_memory_set_data_handle(s->xb, xb);
-        rc = exec(c->rx, s->stream, 2, r);
+        rc = exec(c->rx, s->stream, 2, ra);
+    } else if (c->rx) {
+        dnnl_memory_set_data_handle(s->xb, (void *)x);     /* x is in xmd already */
     }
     if (c->ry)
-        dnnl_memory_set_data_handle(s->yb, yb);
+        dnnl_memory_set_data_handle(s->yb, yout ? yb : y);
     a[n++] = (dnnl_exec_arg_t){DNNL_ARG_SRC, c->rx ? s->xb : s->x};
     a[n++] = (dnnl_exec_arg_t){DNNL_ARG_WEIGHTS, s->w};
     if (c->bias) {
@@ -293,11 +434,14 @@ int csq_dnnl_conv_run(struct csq_dnnl_conv *c, int tid, const float *x, const fl
     }
     a[n++] = (dnnl_exec_arg_t){DNNL_ARG_DST, c->ry ? s->yb : s->y};
     a[n++] = (dnnl_exec_arg_t){DNNL_ARG_SCRATCHPAD, s->pad};
-    rc = rc || exec(c->conv, s->stream, n, a);
-    if (!rc && c->ry) {
-        dnnl_exec_arg_t r[2] = {{DNNL_ARG_FROM, s->yb}, {DNNL_ARG_TO, s->y}};
+    /* the sum post-op adds what y holds: r, copied while y is in cache */
+    if (r)
+        memcpy(y, r, dnnl_memory_desc_get_size(&c->ymd));
+    rc = rc || exec(r ? c->conv_add : c->conv, s->stream, n, a);
+    if (!rc && yout) {
+        dnnl_exec_arg_t ra[2] = {{DNNL_ARG_FROM, s->yb}, {DNNL_ARG_TO, s->y}};
 
-        rc = exec(c->ry, s->stream, 2, r);
+        rc = exec(c->ry, s->stream, 2, ra);
     }
     if (saved)
         omp_set_num_threads(saved);
@@ -330,9 +474,10 @@ size_t csq_dnnl_conv_packed(const struct csq_dnnl_conv *c)
     return 0;
 }
 
-size_t csq_dnnl_conv_scratch(const struct csq_dnnl_conv *c)
+size_t csq_dnnl_conv_scratch(const struct csq_dnnl_conv *c, unsigned flags)
 {
     (void)c;
+    (void)flags;
     return 0;
 }
 
@@ -344,10 +489,24 @@ void csq_dnnl_conv_pack(struct csq_dnnl_conv *c, const float *w, float *dst)
 }
 
 int csq_dnnl_conv_run(struct csq_dnnl_conv *c, int tid, const float *x, const float *wpacked,
-                      const float *bias, float *y, float *scratch, int nt)
+                      const float *bias, float *y, float *scratch, int nt, unsigned flags,
+                      const float *r)
 {
     (void)c; (void)tid; (void)x; (void)wpacked; (void)bias; (void)y; (void)scratch; (void)nt;
+    (void)flags; (void)r;
     return -1;
+}
+
+int csq_dnnl_conv_add(struct csq_dnnl_conv *c, int act, float lo, float hi)
+{
+    (void)c; (void)act; (void)lo; (void)hi;
+    return 0;
+}
+
+void csq_dnnl_conv_blocks(const struct csq_dnnl_conv *c, int *xblk, int *yblk)
+{
+    (void)c;
+    *xblk = *yblk = 0;
 }
 
 const char *csq_dnnl_conv_impl(const struct csq_dnnl_conv *c)

@@ -6,6 +6,12 @@
  * offsets in one arena from their lifetimes (first writer to last reader)
  * with a greedy best-offset placement, largest first.  Packing (op->pack)
  * runs once per engine and again only for a substituted weight.
+ * Layouts: a value every reader of which can take oneDNN's layout (NHWC,
+ * nChw16c ...) straight from a writer that makes it (see op->blocks in
+ * ops.h: oneDNN convolutions, and element-wise ops in between) is kept in
+ * it, so consecutive convolutions skip their reorders to and from NCHW;
+ * graph outputs, tapped and hooked values stay NCHW (a tap on a value kept
+ * otherwise replans).
  */
 #include "config.h"
 
@@ -52,6 +58,11 @@ struct step {
     float *packed;          /* [npacked] op->pack of the weight, NULL = none */
     size_t npacked, packed_cap;
     int packed_ok;          /* packed matches the current weight */
+    int in_blk;             /* op->blocks: block in which it reads in[0] */
+    int plan_relu;          /* the fused activation plan was made for (kargs.relu) */
+    int add_into;           /* an Add run by Conv node add_into - 1 (op->fuse_add), 0 none */
+    int add_from;           /* a Conv running Add node add_from - 1, 0 none */
+    int add_r;              /* then the Add's other input */
 };
 
 struct csq_engine {
@@ -65,6 +76,8 @@ struct csq_engine {
     struct prehook *hooks;
     int nhooks;
     size_t *off;            /* [nvals] byte offset of run-time values */
+    int *blk;               /* [nvals] layout of a value (ops.h: 1 NHWC, 16 nChw16c ...), 0 NCHW */
+    struct csq_tensor *view;    /* [nvals] blocked values as NCHW with padded channels */
     size_t arena_bytes;
     size_t scratch_floats;
     int planned;
@@ -78,11 +91,14 @@ struct csq_engine {
     size_t scratch_cap;
     int relu_op;            /* op row of Relu, for a fused Relu run apart */
     int clip_op;            /* and of Clip */
+    int add_op;             /* and of Add */
+    int grouped_net;        /* some Conv has group > 1 (kargs.grouped_net) */
 };
 
 int csq_engine_new(const struct csq_graph *g, struct csq_engine **out)
 {
     struct csq_engine *e;
+    int i;
 
     *out = NULL;
     if (g->ninputs > MAX_INPUTS)
@@ -96,10 +112,16 @@ int csq_engine_new(const struct csq_graph *g, struct csq_engine **out)
     e->fl = csq_mem_zarray((size_t)g->nvals + 1, 1);
     e->weight = csq_mem_zarray((size_t)g->nvals + 1, sizeof *e->weight);
     e->off = csq_mem_zarray((size_t)g->nvals + 1, sizeof *e->off);
+    e->blk = csq_mem_zarray((size_t)g->nvals + 1, sizeof *e->blk);
+    e->view = csq_mem_zarray((size_t)g->nvals + 1, sizeof *e->view);
     e->steps = csq_mem_zarray((size_t)g->nnodes + 1, sizeof *e->steps);
     e->relu_op = csq_ops_find("Relu");
     e->clip_op = csq_ops_find("Clip");
-    if (!e->t || !e->fl || !e->weight || !e->off || !e->steps) {
+    e->add_op = csq_ops_find("Add");
+    for (i = 0; i < g->nnodes; i++)
+        if (strcmp(g->nodes[i].op_type, "Conv") == 0 && csq_node_int(&g->nodes[i], "group", 1) > 1)
+            e->grouped_net = 1;
+    if (!e->t || !e->fl || !e->weight || !e->off || !e->blk || !e->view || !e->steps) {
         csq_engine_free(e);
         return CSQ_ENOMEM;
     }
@@ -135,6 +157,8 @@ void csq_engine_free(struct csq_engine *e)
     free(e->fl);
     free(e->weight);
     free(e->off);
+    free(e->blk);
+    free(e->view);
     free(e->taps);
     free(e->hooks);
     csq_mem_afree(e->arena);
@@ -168,6 +192,8 @@ int csq_engine_tap(struct csq_engine *e, int layer, enum csq_tap_at at,
         e->steps[g->layers[layer].node].pre_taps++;
     if (at == CSQ_TAP_POST)
         e->steps[g->layers[layer].node].post_taps++;
+    if (e->blk[t->value])
+        e->planned = 0;     /* a tap reads NCHW */
     return CSQ_OK;
 }
 
@@ -267,7 +293,22 @@ static int bind(struct csq_engine *e, const struct csq_tensor *inputs)
     return csq_bind(g, e->t, e->fl, inputs, inputs[0].rank > 0 ? inputs[0].dims[0] : 1);
 }
 
-/* Which nodes run, their checks (op->plan) and packed sizes. */
+/* Node i's fused Relu or Clip runs apart from its kernel, after the taps
+ * that read the layer's output before it. */
+static int step_apart(const struct csq_engine *e, int i)
+{
+    const struct csq_node *n = &e->g->nodes[i];
+    const struct step *s = &e->steps[i];
+
+    /* a fused Clip was a node of its own: taps at and after the layer's
+     * output saw its input */
+    return n->fused_relu == 1 ? s->pre_taps > 0
+         : n->fused_relu == 2 && s->pre_taps + s->post_taps > 0;
+}
+
+/* Which nodes run, their checks (op->plan) and packed sizes.  A plan is
+ * made for the fused activation the kernel will apply (oneDNN bakes it
+ * into its primitive): taps that move it apart replan (prepare). */
 static int plan_steps(struct csq_engine *e)
 {
     const struct csq_graph *g = e->g;
@@ -289,6 +330,10 @@ static int plan_steps(struct csq_engine *e)
         if (!s->run || !op->plan)
             continue;
         csq_ops_args(g, i, e->t, &a, &kb);
+        if (step_apart(e, i))
+            a.relu = 0;
+        s->plan_relu = a.relu;
+        a.grouped_net = e->grouped_net;
         if ((rc = op->plan(&a, s->plan.b)) != 0) {
             csq_err_context("'%s'", g->path);
             return rc;
@@ -317,15 +362,244 @@ static int plan_steps(struct csq_engine *e)
 }
 
 /* Node i's arguments over the engine's table, with its plan and packing. */
+/* Value v kept in layout e->blk[v] as a tensor of its bytes: a blocked
+ * one as NCHW with the channels padded to the block, an NHWC one (or an
+ * N x C x 1 x 1 one in NCHW, the same bytes) as N x H x W x C, so that
+ * element-wise kernels broadcast right over it. */
+static const struct csq_tensor *view_as(struct csq_engine *e, int v, int b)
+{
+    struct csq_tensor *t = &e->view[v];
+
+    *t = e->t[v];
+    if (b > 1) {
+        t->dims[1] = (t->dims[1] + b - 1) / b * b;
+    } else if (b == 1) {
+        t->dims[1] = e->t[v].dims[2];
+        t->dims[2] = e->t[v].dims[3];
+        t->dims[3] = e->t[v].dims[1];
+    }
+    return t;
+}
+
+static const struct csq_tensor *view(struct csq_engine *e, int v)
+{
+    return view_as(e, v, e->blk[v]);
+}
+
 static void step_args(struct csq_engine *e, int i, struct csq_kargs *a, struct csq_kbuf *kb)
 {
     const struct step *s = &e->steps[i];
+    const struct csq_node *n = &e->g->nodes[i];
+    int j, nhwc;
 
     csq_ops_args(e->g, i, e->t, a, kb);
     if (s->planned)
         a->plan = s->plan.b;
     if (s->npacked)
         a->packed = s->packed;
+    /* an element-wise node computing NHWC reads its N x C x 1 x 1
+     * operands as N x 1 x 1 x C */
+    nhwc = n->nout > 0 && n->out[0] >= 0 && e->blk[n->out[0]] == 1 &&
+           (csq_ops_get(n->op)->flags & CSQ_OPF_ELTWISE);
+    for (j = 0; j < n->nin; j++)
+        if (n->in[j] >= 0 && (e->blk[n->in[j]] || (nhwc && e->t[n->in[j]].rank == 4)))
+            kb->in[j] = view_as(e, n->in[j], nhwc ? 1 : e->blk[n->in[j]]);
+    for (j = 0; j < n->nout; j++)
+        if (n->out[j] >= 0 && e->blk[n->out[j]])
+            kb->out[j] = (struct csq_tensor *)view(e, n->out[j]);
+    a->in_blk = n->nin > 0 && n->in[0] >= 0 ? e->blk[n->in[0]] : 0;
+    a->out_blk = n->nout > 0 && n->out[0] >= 0 ? e->blk[n->out[0]] : 0;
+}
+
+/* The layout an element-wise node i can compute its output v in: that of
+ * its inputs of v's shape, which must all be kept in one layout; inputs
+ * of one element broadcast in any layout, and N x C x 1 x 1 ones (in
+ * NCHW or NHWC, the same bytes: a squeeze-excite scale) over NHWC only.
+ * 0 when there is none. */
+static int eltwise_block(const struct csq_engine *e, int i, int v)
+{
+    const struct csq_node *n = &e->g->nodes[i];
+    const struct csq_tensor *y = &e->t[v];
+    int j, d, b = 0, small = 0;
+
+    if (n->nout != 1)
+        return 0;
+    for (j = 0; j < e->nhooks; j++)
+        if (e->hooks[j].node == i)
+            return 0;       /* a hook's copy is NCHW */
+    for (j = 0; j < n->nin; j++) {
+        const struct csq_tensor *x;
+        int u = n->in[j], full = 1;
+
+        if (u < 0 || csq_tensor_numel(&e->t[u]) == 1)
+            continue;
+        x = &e->t[u];
+        if (x->rank != 4)
+            return 0;
+        for (d = 0; d < 4; d++)
+            full = full && x->dims[d] == y->dims[d];
+        if (full && e->blk[u]) {
+            if (b && e->blk[u] != b)
+                return 0;
+            b = e->blk[u];
+        } else if (!full && x->dims[2] == 1 && x->dims[3] == 1 && x->dims[1] == y->dims[1] &&
+                   (x->dims[0] == y->dims[0] || x->dims[0] == 1) && e->blk[u] <= 1) {
+            small = 1;
+        } else {
+            return 0;
+        }
+    }
+    return small && b != 1 ? 0 : b;
+}
+
+/* Every reader of blocked value v takes it in its block. */
+static int readers_take(const struct csq_engine *e, int v)
+{
+    const struct csq_graph *g = e->g;
+    int i, j, h;
+
+    for (i = 0; i < g->noutputs; i++)
+        if (g->outputs[i] == v)
+            return 0;
+    for (i = 0; i < e->ntaps; i++)
+        if (e->taps[i].value == v)
+            return 0;
+    for (i = 0; i < g->nnodes; i++) {
+        const struct csq_node *n = &g->nodes[i];
+        const struct csq_op *op = csq_ops_get(n->op);
+
+        if (n->dead || !e->steps[i].run)
+            continue;
+        for (j = 0; j < n->nin; j++) {
+            if (n->in[j] != v)
+                continue;
+            for (h = 0; h < e->nhooks; h++)
+                if (e->hooks[h].node == i && e->hooks[h].input == j)
+                    return 0;
+            if (op->blocks) {
+                if (j != 0 || e->steps[i].in_blk != e->blk[v])
+                    return 0;
+            } else if (!(op->flags & CSQ_OPF_ELTWISE) || n->out[0] < 0 ||
+                       e->blk[n->out[0]] != e->blk[v]) {
+                return 0;
+            }
+        }
+    }
+    return 1;
+}
+
+/* Which values stay blocked (e->blk): the writers that can make them,
+ * then, until nothing changes, back to NCHW every value a reader cannot
+ * take and every element-wise output whose inputs are no longer blocked. */
+static void plan_layouts(struct csq_engine *e)
+{
+    const struct csq_graph *g = e->g;
+    struct csq_kbuf kb;
+    int i, changed;
+
+    memset(e->blk, 0, (size_t)g->nvals * sizeof *e->blk);
+    for (i = 0; i < g->nnodes; i++) {
+        const struct csq_node *n = &g->nodes[i];
+        const struct csq_op *op = csq_ops_get(n->op);
+        struct step *s = &e->steps[i];
+        int v = n->nout > 0 ? n->out[0] : -1, ob = 0;
+
+        s->in_blk = 0;
+        if (!s->run || v < 0 || !is_runtime(e, v) || e->t[v].rank != 4 ||
+            e->t[v].dtype != CSQ_DT_FLOAT)
+            continue;
+        if (op->blocks) {
+            struct csq_kargs a;
+
+            step_args(e, i, &a, &kb);
+            op->blocks(&a, &s->in_blk, &ob);
+            e->blk[v] = ob;
+        } else if (op->flags & CSQ_OPF_ELTWISE) {
+            e->blk[v] = eltwise_block(e, i, v);
+        }
+    }
+    do {
+        changed = 0;
+        for (i = 0; i < g->nvals; i++)
+            if (e->blk[i] && !readers_take(e, i)) {
+                e->blk[i] = 0;
+                changed = 1;
+            }
+        for (i = 0; i < g->nnodes; i++) {
+            const struct csq_node *n = &g->nodes[i];
+            int v = n->nout > 0 ? n->out[0] : -1;
+
+            if (e->steps[i].run && v >= 0 && e->blk[v] && !csq_ops_get(n->op)->blocks &&
+                eltwise_block(e, i, v) != e->blk[v]) {
+                e->blk[v] = 0;
+                changed = 1;
+            }
+        }
+    } while (changed);
+}
+
+/* The node that computes value v under the plan (a fused Add's Conv). */
+static int producer_of(const struct csq_engine *e, int v)
+{
+    int p = e->g->vals[v].producer;
+
+    return p >= 0 && e->steps[p].add_into ? e->steps[p].add_into - 1 : p;
+}
+
+/* Adds folded into the oneDNN Conv that computes one of their inputs,
+ * y = act(conv(x) + r): when that input has no other reader, the Add's
+ * output, the input and r are kept in the Conv's layout (so no tap or
+ * hook reads them), and r is computed before the Conv runs.  The Conv
+ * then writes y straight away, with r read per image while y is in cache,
+ * and the Add is skipped. */
+static void plan_adds(struct csq_engine *e)
+{
+    const struct csq_graph *g = e->g;
+    int i, j, k, h;
+
+    for (i = 0; i < g->nnodes; i++)
+        e->steps[i].add_into = e->steps[i].add_from = 0;
+    for (i = 0; i < g->nnodes && e->add_op >= 0; i++) {
+        const struct csq_node *n = &g->nodes[i];
+        int y = n->nout == 1 ? n->out[0] : -1, hooked = 0;
+
+        if (!e->steps[i].run || n->op != e->add_op || n->nin != 2 || y < 0 || !e->blk[y])
+            continue;
+        for (h = 0; h < e->nhooks; h++)
+            hooked |= e->hooks[h].node == i;
+        for (j = 0; j < 2 && !hooked; j++) {
+            int v = n->in[j], r = n->in[1 - j], c, readers = 0, d, same = 1;
+            const struct csq_op *op;
+
+            if (v < 0 || r < 0 || v == r || e->blk[v] != e->blk[y] || e->blk[r] != e->blk[y])
+                continue;
+            for (d = 0; d < 4; d++)
+                same = same && e->t[v].dims[d] == e->t[y].dims[d] &&
+                       e->t[r].dims[d] == e->t[y].dims[d];
+            c = g->vals[v].producer;
+            if (!same || c < 0 || !is_runtime(e, r) || producer_of(e, r) >= c)
+                continue;
+            op = csq_ops_get(g->nodes[c].op);
+            if (!op->fuse_add || !e->steps[c].planned || !e->steps[c].run ||
+                e->steps[c].add_from || e->steps[c].plan_relu)
+                continue;
+            for (k = 0; k < g->nnodes; k++) {
+                int m;
+
+                if (g->nodes[k].dead || !e->steps[k].run)
+                    continue;
+                for (m = 0; m < g->nodes[k].nin; m++)
+                    readers += g->nodes[k].in[m] == v;
+            }
+            if (readers != 1 || !op->fuse_add(e->steps[c].plan.b, n->fused_relu, n->fused_lo,
+                                              n->fused_hi))
+                continue;
+            e->steps[c].add_from = i + 1;
+            e->steps[c].add_r = r;
+            e->steps[i].add_into = c + 1;
+            break;
+        }
+    }
 }
 
 struct interval {
@@ -368,9 +642,9 @@ static int plan_arena(struct csq_engine *e)
     for (i = 0; i < g->nvals; i++) {
         if (!is_runtime(e, i))
             continue;
-        iv[n].first = g->vals[i].producer;
+        iv[n].first = producer_of(e, i);
         iv[n].last = g->vals[i].producer;
-        iv[n].bytes = value_bytes(&e->t[i]);
+        iv[n].bytes = value_bytes(e->blk[i] ? view(e, i) : &e->t[i]);
         iv[n].value = i;
         iv[n].hook = -1;
         n++;
@@ -482,7 +756,12 @@ static int replan(struct csq_engine *e, const struct csq_tensor *inputs)
             return csq_fail(CSQ_ESHAPE, "input '%s' of '%s' has the wrong data type",
                             v->name, g->path);
     }
-    if ((rc = bind(e, inputs)) != 0 || (rc = plan_steps(e)) != 0 || (rc = plan_arena(e)) != 0)
+    memset(e->blk, 0, (size_t)g->nvals * sizeof *e->blk);
+    if ((rc = bind(e, inputs)) != 0 || (rc = plan_steps(e)) != 0)
+        return rc;
+    plan_layouts(e);
+    plan_adds(e);
+    if ((rc = plan_arena(e)) != 0)
         return rc;
     if (e->arena_bytes + e->scratch_floats * sizeof(float) > csq_limit_memory())
         return csq_fail(CSQ_ELIMIT, "'%s': batch %lld needs %.1f MiB of activations, over the "
@@ -551,8 +830,12 @@ static void repack(struct csq_engine *e)
 
 static int prepare(struct csq_engine *e, const struct csq_tensor *inputs)
 {
-    int rc;
+    int rc, i;
 
+    for (i = 0; e->planned && i < e->g->nnodes; i++)
+        if (e->steps[i].planned &&
+            e->steps[i].plan_relu != (step_apart(e, i) ? 0 : e->g->nodes[i].fused_relu))
+            e->planned = 0;     /* taps came or went */
     if (!(e->planned && e->nthreads == csq_ops_threads() && same_shapes(e, inputs)) &&
         (rc = replan(e, inputs)) != 0)
         return rc;
@@ -617,14 +900,20 @@ static int run_nodes(struct csq_engine *e, int from, int to)
         struct csq_kargs a;
         int apart;
 
-        if (!s->run)
-            continue;           /* dead, or folded at bind time */
+        if (!s->run || s->add_into)
+            continue;           /* dead, folded at bind time, or run by a Conv */
         step_args(e, i, &a, &kb);
         a.scratch = e->scratch;
-        /* a fused Clip was a node of its own: taps at and after the
-         * layer's output saw its input */
-        apart = n->fused_relu == 1 ? s->pre_taps > 0
-              : n->fused_relu == 2 && s->pre_taps + s->post_taps > 0;
+        if (s->add_from) {
+            const struct csq_node *add = &g->nodes[s->add_from - 1];
+
+            kb.out[0] = (struct csq_tensor *)view(e, add->out[0]);
+            a.sum = e->t[s->add_r].data;
+            a.relu = add->fused_relu;
+            a.lo = add->fused_lo;
+            a.hi = add->fused_hi;
+        }
+        apart = step_apart(e, i);
         if (apart)
             a.relu = 0;
         for (h = 0; h < e->nhooks; h++) {
@@ -702,7 +991,7 @@ static int alive_at(const struct csq_engine *e, int v, int node)
 
     if (x->kind == CSQ_VAL_INPUT)
         ;
-    else if (!is_runtime(e, v) || x->producer >= node)
+    else if (!is_runtime(e, v) || producer_of(e, v) >= node)
         return 0;
     for (i = 0; i < g->noutputs; i++)
         if (g->outputs[i] == v)
@@ -717,9 +1006,15 @@ static int alive_at(const struct csq_engine *e, int v, int node)
     return 0;
 }
 
-static size_t data_bytes(const struct csq_tensor *t)
+/* bytes of value v's data as stored (blocked: with its padding) */
+static size_t data_bytes(const struct csq_engine *e, int v)
 {
-    return (size_t)csq_tensor_numel(t) * csq_dtype_size(t->dtype);
+    const struct csq_tensor *t = &e->t[v];
+    int64_t n = csq_tensor_numel(t);
+
+    if (e->blk[v])
+        n = csq_tensor_numel(view((struct csq_engine *)e, v));
+    return (size_t)n * csq_dtype_size(t->dtype);
 }
 
 int csq_engine_cut_bytes(const struct csq_engine *e, int node, size_t *bytes)
@@ -731,7 +1026,7 @@ int csq_engine_cut_bytes(const struct csq_engine *e, int node, size_t *bytes)
         return csq_fail(CSQ_EINVAL, "engine: no forward to cut at node %d", node);
     for (v = 0; v < e->g->nvals; v++)
         if (alive_at(e, v, node))
-            *bytes += data_bytes(&e->t[v]);
+            *bytes += data_bytes(e, v);
     return CSQ_OK;
 }
 
@@ -745,7 +1040,7 @@ int csq_engine_cut_save(const struct csq_engine *e, int node, void *buf)
         return rc;
     for (v = 0; v < e->g->nvals; v++)
         if (alive_at(e, v, node)) {
-            n = data_bytes(&e->t[v]);
+            n = data_bytes(e, v);
             memcpy(p, e->t[v].data, n);
             p += n;
         }
@@ -765,7 +1060,7 @@ int csq_engine_resume(struct csq_engine *e, int node, int to, void *buf)
         return csq_fail(CSQ_EINVAL, "engine: cannot run nodes %d..%d", node, to);
     for (v = 0; v < g->nvals; v++)
         if (alive_at(e, v, node)) {
-            n = data_bytes(&e->t[v]);
+            n = data_bytes(e, v);
             /* A fed input's caller buffer may be gone: read the copy. */
             if (g->vals[v].kind == CSQ_VAL_INPUT)
                 e->t[v].data = p;
@@ -775,6 +1070,10 @@ int csq_engine_resume(struct csq_engine *e, int node, int to, void *buf)
         }
     if (e->nthreads != csq_ops_threads())
         return csq_fail(CSQ_EINVAL, "engine: the thread count changed since the forward");
+    for (v = 0; v < g->nnodes; v++)
+        if (e->steps[v].planned &&
+            e->steps[v].plan_relu != (step_apart(e, v) ? 0 : g->nodes[v].fused_relu))
+            return csq_fail(CSQ_EINVAL, "engine: taps changed since the forward");
     repack(e);  /* weights substituted since the last forward */
     return run_nodes(e, node, to);
 }

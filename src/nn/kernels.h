@@ -38,6 +38,10 @@ int csq_op_conv_plan(const struct csq_kargs *a, void *plan);
 size_t csq_op_conv_packed(const struct csq_kargs *a);
 void csq_op_conv_pack(const struct csq_kargs *a, float *dst);
 void csq_op_conv_release(void *plan);
+void csq_op_conv_blocks(const struct csq_kargs *a, int *in_blk, int *out_blk);
+int csq_op_conv_fuse_add(void *plan, int act, float lo, float hi);
+void csq_op_pool_blocks(const struct csq_kargs *a, int *in_blk, int *out_blk);
+void csq_op_globalpool_blocks(const struct csq_kargs *a, int *in_blk, int *out_blk);
 /* op_gemm.c */
 CSQ_KERNEL(gemm);
 CSQ_KERNEL(matmul);

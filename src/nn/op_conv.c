@@ -48,6 +48,12 @@
 /* below this many output pixels a 1x1 conv goes through the batching
  * tile path rather than one small sgemm per image */
 #define DIRECT_1X1_MIN 256
+/* oneDNN: a Conv whose image (input and output) takes at most this many
+ * bytes runs the whole batch through its primitive at once, larger ones an
+ * image at a time while it is in cache: the 28x28 Fashion-MNIST rows ran
+ * 5-8% faster whole (BENCHMARKS.md, issue 16), 224x224 mobilenet_v2 the
+ * same either way */
+#define DNNL_BATCH_IMG ((int64_t)256 << 10)
 
 enum { PATH_DW, PATH_1X1, PATH_COL, PATH_WINO, PATH_DNNL };
 
@@ -67,6 +73,8 @@ struct conv {
     float lo, hi;
     int64_t pb, pr;             /* end pads (bottom, right) */
     struct csq_dnnl_conv *dnnl; /* PATH_DNNL: oneDNN's primitive, one image */
+    int dnnl_act;               /* the activation (relu) oneDNN's primitive applies */
+    int64_t nimg;               /* PATH_DNNL: images per primitive run (1 or n) */
 };
 
 static_assert(sizeof(struct conv) <= CSQ_OP_PLAN_BYTES, "conv plan too big");
@@ -263,10 +271,17 @@ static int64_t wino_rows(const struct conv *p)
     return 16 * (2 * p->tw + 2);
 }
 
-static int64_t per_thread(const struct conv *p)
+/* oneDNN's run flags for the layouts the engine keeps in[0] and out[0] in */
+static unsigned dnnl_flags(const struct csq_kargs *a)
+{
+    return (a->in_blk ? CSQ_DNNL_X_BLOCKED : 0) | (a->out_blk ? CSQ_DNNL_Y_BLOCKED : 0);
+}
+
+/* Scratch floats per thread (oneDNN: for images in the layouts fl says). */
+static int64_t per_thread(const struct conv *p, unsigned fl)
 {
     if (p->path == PATH_DNNL)
-        return (int64_t)csq_dnnl_conv_scratch(p->dnnl);
+        return (int64_t)csq_dnnl_conv_scratch(p->dnnl, fl);
     if (p->path == PATH_WINO)
         return 16 * (p->c + p->m) * p->tile + wino_rows(p);
     if (p->path != PATH_COL)
@@ -334,14 +349,25 @@ static int dnnl_plan(const struct csq_kargs *a, struct conv *p)
     g.pb = p->pb;
     g.pr = p->pr;
     g.bias = a->nin > 2 && a->in[2];
+    /* small images: the whole batch per run (the per-run overhead is
+     * then paid once, not per image) */
+    g.n = (p->c * p->hw + p->m * p->ohw) * (int64_t)sizeof(float) <= DNNL_BATCH_IMG ? p->n : 1;
+    g.act = a->relu;
+    /* measured (BENCHMARKS.md, issue 16): oneDNN's nChw16c kernels run
+     * mobilenet_v2 1.3x faster than brgconv's NHWC, but resnet18 0.9x */
+    g.prefer16 = a->grouped_net;
+    g.lo = a->lo;
+    g.hi = a->hi;
     if (p->n < 1)
         return 0;
     if (csq_dnnl_conv_new(&g, p->nt, &p->dnnl) != 0)
         return csq_fail(CSQ_ENOMEM, "node '%s' (Conv): out of memory for oneDNN's primitive",
                         a->name);
     if (p->dnnl) {
+        p->dnnl_act = g.act;
         p->path = PATH_DNNL;
-        p->items = p->n;
+        p->nimg = g.n;
+        p->items = p->n / g.n;
         p->tile = p->nb = 0;
     }
     return 0;
@@ -374,7 +400,9 @@ size_t csq_op_conv_scratch(const struct csq_kargs *a)
         return 0;
     if (p.path == PATH_DNNL && !a->packed)
         conv_plan(a, &p);       /* a weight known only at run: own paths */
-    return (size_t)(per_thread(&p) * p.nt +
+    /* a whole batch runs once, on oneDNN's threads: one slot */
+    return (size_t)(per_thread(&p, dnnl_flags(a)) *
+                    (p.path == PATH_DNNL && p.items == 1 ? 1 : p.nt) +
                     (p.path == PATH_WINO && !a->packed ? 16 * p.m * p.c : 0));
 }
 
@@ -790,37 +818,69 @@ static void run_item(const struct conv *p, const float *x, const float *w, const
     }
 }
 
-/* Images through oneDNN: one at a time on all threads (batch 1), or one
- * image per thread in a loop over the batch. */
-static int dnnl_run(const struct conv *p, const float *x, const float *w, const float *b,
-                    float *y, float *scratch, const char *name)
+/* floats of one image of c channels of hw pixels in layout blk (ops.h) */
+static int64_t img_floats(int64_t c, int64_t hw, int blk)
 {
-    int64_t per = per_thread(p), it;
+    return (blk > 1 ? (c + blk - 1) / blk * blk : c) * hw;
+}
+
+/* Images through oneDNN: one at a time on all threads (batch 1), or one
+ * image per thread in a loop over the batch.  Images in the primitive's
+ * own layouts (the engine's in_blk / out_blk: NHWC, nChw16c ...) skip the
+ * reorders; the fused activation, element-wise, then runs on that layout
+ * and on a blocked layout's padding, whose zeros Relu keeps (a Clip may
+ * not: the padding need only be finite, as the next convolution weighs
+ * it by 0). */
+static int dnnl_run(const struct conv *p, const struct csq_kargs *a, const float *x,
+                    const float *w, const float *b, float *y, float *scratch)
+{
+    unsigned fl = dnnl_flags(a);
+    int64_t per = per_thread(p, fl), it;
+    int64_t xs = img_floats(p->c, p->hw, a->in_blk) * p->nimg;
+    int64_t ys = img_floats(p->m, p->ohw, a->out_blk) * p->nimg;
     int nt = p->items < p->nt ? (int)p->items : p->nt, rc = 0;
 
     if (nt <= 1) {
         for (it = 0; it < p->items && !rc; it++) {
-            float *yo = y + it * p->m * p->ohw;
+            float *yo = y + it * ys;
 
-            rc = csq_dnnl_conv_run(p->dnnl, 0, x + it * p->c * p->hw, w, b, yo, scratch, p->nt);
-            if (p->relu)
-                act_block(p, yo, 1, p->m * p->ohw, 0);
+            rc = csq_dnnl_conv_run(p->dnnl, 0, x + it * xs, w, b, yo, scratch, p->nt, fl,
+                                   a->sum ? a->sum + it * ys : NULL);
+            if (p->relu && !p->dnnl_act && !a->sum)
+                act_block(p, yo, 1, ys, 0);
         }
     } else {
 #pragma omp parallel for num_threads(nt) schedule(dynamic, 1) reduction(| : rc)
         for (it = 0; it < p->items; it++) {
             int tid = omp_get_thread_num();
-            float *yo = y + it * p->m * p->ohw;
+            float *yo = y + it * ys;
 
-            rc |= csq_dnnl_conv_run(p->dnnl, tid, x + it * p->c * p->hw, w, b, yo,
-                                    scratch + per * tid, 1);
-            if (p->relu)
-                act_block(p, yo, 1, p->m * p->ohw, 0);
+            rc |= csq_dnnl_conv_run(p->dnnl, tid, x + it * xs, w, b, yo, scratch + per * tid,
+                                    1, fl, a->sum ? a->sum + it * ys : NULL);
+            if (p->relu && !p->dnnl_act && !a->sum)
+                act_block(p, yo, 1, ys, 0);
         }
     }
     if (rc)
-        return csq_fail(CSQ_EUNSUPPORTED, "node '%s' (Conv): oneDNN failed", name);
+        return csq_fail(CSQ_EUNSUPPORTED, "node '%s' (Conv): oneDNN failed", a->name);
     return 0;
+}
+
+int csq_op_conv_fuse_add(void *plan, int act, float lo, float hi)
+{
+    struct conv *p = plan;
+
+    return p->path == PATH_DNNL && !p->dnnl_act && csq_dnnl_conv_add(p->dnnl, act, lo, hi);
+}
+
+void csq_op_conv_blocks(const struct csq_kargs *a, int *in_blk, int *out_blk)
+{
+    const struct conv *p = a->plan;
+
+    *in_blk = *out_blk = 0;
+    /* only oneDNN's path (which needs the packed weights) reads blocks */
+    if (p && p->path == PATH_DNNL && a->packed)
+        csq_dnnl_conv_blocks(p->dnnl, in_blk, out_blk);
 }
 
 int csq_op_conv_run(struct csq_kargs *a)
@@ -842,11 +902,17 @@ int csq_op_conv_run(struct csq_kargs *a)
     y = a->out[0]->data;
     if (p.items == 0)
         return 0;
+    /* the engine plans for the activation it asks for (plan_relu) */
+    if (p.path == PATH_DNNL && p.dnnl_act && p.dnnl_act != a->relu)
+        return csq_fail(CSQ_EINVAL, "node '%s' (Conv): planned with another activation",
+                        a->name);
     if (p.path == PATH_DNNL && a->packed)
-        return dnnl_run(&p, x, a->packed, b, y, scratch, a->name);
+        return dnnl_run(&p, a, x, a->packed, b, y, scratch);
+    if (a->sum)
+        return csq_fail(CSQ_EINVAL, "node '%s' (Conv): an Add fused without oneDNN", a->name);
     if (p.path == PATH_DNNL)
         conv_plan(a, &p);
-    per = per_thread(&p);
+    per = per_thread(&p, 0);
     nt = p.items < p.nt ? (int)p.items : p.nt;
     if (p.path == PATH_WINO && a->packed) {
         w = a->packed;              /* items see the transformed weights as w */

@@ -202,6 +202,80 @@ size_t csq_op_pool_scratch(const struct csq_kargs *a)
     return ((size_t)ntaps(&p) * sizeof(struct taps) + sizeof(float) - 1) / sizeof(float);
 }
 
+/* Channels per work item of an NHWC pool: accumulators on the stack. */
+#define PCH 64
+
+/*
+ * A 2-D pool with either side in NHWC (the layout the engine keeps oneDNN
+ * convolutions' outputs in: a->in_blk, a->out_blk); x is N x C x H x W
+ * read through (pixel, channel) strides, likewise y.  Per output pixel
+ * the channels run innermost, contiguous in NHWC, and each channel sees
+ * the taps in the order pool_plane adds them (the same sums, the same
+ * maxima).
+ */
+static void pool_nhwc(const struct pool *p, const struct taps *th, const struct taps *tw,
+                      const struct csq_kargs *a)
+{
+    const struct csq_win *w = &p->w;
+    const float *x = a->in[0]->data;
+    float *y = a->out[0]->data;
+    int in_nhwc = a->in_blk == 1, out_nhwc = a->out_blk == 1;
+    int64_t nb = a->in[0]->dims[0], c = in_nhwc ? a->in[0]->dims[3] : a->in[0]->dims[1];
+    int64_t H = w->in[1], W = w->in[2], OH = w->out[1], OW = w->out[2];
+    int64_t xc = in_nhwc ? 1 : H * W, xp = in_nhwc ? c : 1;
+    int64_t yc = out_nhwc ? 1 : OH * OW, yp = out_nhwc ? c : 1, r;
+
+#pragma omp parallel for num_threads(nthreads(a)) schedule(static)
+    for (r = 0; r < nb * OH; r++) {
+        int64_t n = r / OH, oh = r % OH, ow;
+        const struct taps *h = &th[oh];
+        const float *xn = x + n * c * H * W;
+        float *yr = y + n * c * OH * OW + oh * OW * yp;
+
+        for (ow = 0; ow < OW; ow++) {
+            const struct taps *t = &tw[ow];
+            int64_t cnt = p->include_pad ? h->padded * t->padded
+                                         : (h->hi - h->lo) * (t->hi - t->lo), c0;
+
+            for (c0 = 0; c0 < c; c0 += PCH) {
+                int64_t cn = c - c0 < PCH ? c - c0 : PCH, kh, kw, k;
+                float acc[PCH];
+
+                for (k = 0; k < cn; k++)
+                    acc[k] = p->avg ? 0.0f : -INFINITY;
+                for (kh = h->lo; kh < h->hi; kh++)
+                    for (kw = t->lo; kw < t->hi; kw++) {
+                        const float *xs = xn + ((h->start + kh * w->d[1]) * W +
+                                                t->start + kw * w->d[2]) * xp + c0 * xc;
+
+                        /* contiguous channels (NHWC) apart, so they vectorize */
+                        if (p->avg && xc == 1)
+                            for (k = 0; k < cn; k++)
+                                acc[k] += xs[k];
+                        else if (p->avg)
+                            for (k = 0; k < cn; k++)
+                                acc[k] += xs[k * xc];
+                        else if (xc == 1)
+                            for (k = 0; k < cn; k++)
+                                acc[k] = xs[k] > acc[k] ? xs[k] : acc[k];
+                        else
+                            for (k = 0; k < cn; k++)
+                                acc[k] = xs[k * xc] > acc[k] ? xs[k * xc] : acc[k];
+                    }
+                for (k = 0; k < cn; k++)
+                    yr[ow * yp + (c0 + k) * yc] =
+                        !p->avg ? acc[k] : cnt > 0 ? acc[k] / (float)cnt : 0.0f;
+            }
+        }
+    }
+}
+
+void csq_op_pool_blocks(const struct csq_kargs *a, int *in_blk, int *out_blk)
+{
+    /* 2-D pools: NHWC on either side */
+    *in_blk = *out_blk = a->in[0] && a->in[0]->rank == 4 ? 1 : 0;
+}
+
 static int pool_run(struct csq_kargs *a, const char *op, int avg)
 {
     const float *x = a->in[0]->data;
@@ -222,6 +296,10 @@ static int pool_run(struct csq_kargs *a, const char *op, int avg)
     tp[0] = t;
     tp[1] = t + p.w.out[0];
     tp[2] = t + p.w.out[0] + p.w.out[1];
+    if (a->in_blk == 1 || a->out_blk == 1) {
+        pool_nhwc(&p, tp[1], tp[2], a);
+        return 0;
+    }
 #pragma omp parallel for num_threads(nthreads(a)) schedule(static)
     for (pl = 0; pl < p.planes; pl++)
         pool_plane(&p, tp, x + pl * in, y + pl * out);
@@ -281,6 +359,8 @@ static int global_infer(struct csq_kargs *a, const char *op)
     return 0;
 }
 
+static void global_nhwc(const struct csq_kargs *a, int avg);
+
 static int global_run(struct csq_kargs *a, const char *op, int avg)
 {
     const struct csq_tensor *x = a->in[0];
@@ -289,6 +369,10 @@ static int global_run(struct csq_kargs *a, const char *op, int avg)
     int64_t planes = x->dims[0] * x->dims[1], n = 1, pl;
     int rc, i;
 
+    if (a->in_blk == 1) {
+        global_nhwc(a, avg);
+        return 0;
+    }
     if ((rc = global_infer(a, op)))
         return rc;
     for (i = 2; i < x->rank; i++)
@@ -313,6 +397,53 @@ static int global_run(struct csq_kargs *a, const char *op, int avg)
         }
     }
     return 0;
+}
+
+/* Channels per work item of an NHWC global pool: accumulators on the stack. */
+#define GCH 64
+
+/* The global pools of an NHWC input (the layout the engine keeps a oneDNN
+ * convolution's output in: a->in_blk, viewed as N x H x W x C), summing
+ * each channel over the pixels in the same order as the NCHW loop. */
+static void global_nhwc(const struct csq_kargs *a, int avg)
+{
+    const struct csq_tensor *x = a->in[0];
+    const float *xd = x->data;
+    float *y = a->out[0]->data;
+    int64_t nb = x->dims[0], hw = x->dims[1] * x->dims[2], c = x->dims[3];
+    int64_t chunks = (c + GCH - 1) / GCH, it;
+
+#pragma omp parallel for num_threads(nthreads(a)) schedule(static)
+    for (it = 0; it < nb * chunks; it++) {
+        int64_t n = it / chunks, c0 = it % chunks * GCH, cn = c - c0 < GCH ? c - c0 : GCH;
+        const float *xp = xd + n * hw * c + c0;
+        double acc[GCH];
+        float m[GCH];
+        int64_t p, k;
+
+        for (k = 0; k < cn; k++) {
+            acc[k] = 0;
+            m[k] = -INFINITY;
+        }
+        for (p = 0; p < hw; p++) {
+            const float *r = xp + p * c;
+
+            if (avg)
+                for (k = 0; k < cn; k++)
+                    acc[k] += r[k];
+            else
+                for (k = 0; k < cn; k++)
+                    m[k] = r[k] > m[k] ? r[k] : m[k];
+        }
+        for (k = 0; k < cn; k++)
+            y[n * c + c0 + k] = avg ? (hw ? (float)(acc[k] / (double)hw) : 0.0f) : m[k];
+    }
+}
+
+void csq_op_globalpool_blocks(const struct csq_kargs *a, int *in_blk, int *out_blk)
+{
+    *in_blk = a->in[0] && a->in[0]->rank == 4 ? 1 : 0;     /* NHWC */
+    *out_blk = 0;   /* N x C x 1 x 1: the same bytes either way */
 }
 
 int csq_op_globalavgpool_infer(struct csq_kargs *a)

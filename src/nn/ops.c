@@ -12,31 +12,36 @@
 #include "nn/ops.h"
 
 #define ROW(onnx, fn, scr, fl) \
-    { onnx, csq_op_##fn##_infer, csq_op_##fn##_run, scr, NULL, NULL, NULL, fl, NULL }
+    { onnx, csq_op_##fn##_infer, csq_op_##fn##_run, scr, NULL, NULL, NULL, fl, NULL, NULL, NULL }
 /* an op whose checks run once per engine plan */
 #define PLANNED(onnx, fn, scr, pk, pks) \
-    { onnx, csq_op_##fn##_infer, csq_op_##fn##_run, scr, csq_op_##fn##_plan, pk, pks, 0, NULL }
+    { onnx, csq_op_##fn##_infer, csq_op_##fn##_run, scr, csq_op_##fn##_plan, pk, pks, 0, NULL, NULL, NULL }
 
 static const struct csq_op op_table[] = {
     { "Conv", csq_op_conv_infer, csq_op_conv_run, csq_op_conv_scratch, csq_op_conv_plan,
-      csq_op_conv_packed, csq_op_conv_pack, 0, csq_op_conv_release },
+      csq_op_conv_packed, csq_op_conv_pack, 0, csq_op_conv_release, csq_op_conv_blocks,
+      csq_op_conv_fuse_add },
     PLANNED("Gemm", gemm, NULL, NULL, NULL),
     PLANNED("MatMul", matmul, NULL, NULL, NULL),
-    PLANNED("MaxPool", maxpool, csq_op_pool_scratch, NULL, NULL),
-    PLANNED("AveragePool", avgpool, csq_op_pool_scratch, NULL, NULL),
-    ROW("GlobalAveragePool", globalavgpool, NULL, 0),
-    ROW("GlobalMaxPool", globalmaxpool, NULL, 0),
+    { "MaxPool", csq_op_maxpool_infer, csq_op_maxpool_run, csq_op_pool_scratch,
+      csq_op_maxpool_plan, NULL, NULL, 0, NULL, csq_op_pool_blocks, NULL },
+    { "AveragePool", csq_op_avgpool_infer, csq_op_avgpool_run, csq_op_pool_scratch,
+      csq_op_avgpool_plan, NULL, NULL, 0, NULL, csq_op_pool_blocks, NULL },
+    { "GlobalAveragePool", csq_op_globalavgpool_infer, csq_op_globalavgpool_run, NULL, NULL,
+      NULL, NULL, 0, NULL, csq_op_globalpool_blocks, NULL },
+    { "GlobalMaxPool", csq_op_globalmaxpool_infer, csq_op_globalmaxpool_run, NULL, NULL,
+      NULL, NULL, 0, NULL, csq_op_globalpool_blocks, NULL },
     ROW("BatchNormalization", batchnorm, NULL, 0),
-    ROW("Relu", relu, NULL, 0),
-    ROW("Clip", clip, NULL, 0),
-    ROW("LeakyRelu", leakyrelu, NULL, 0),
-    ROW("Sigmoid", sigmoid, NULL, 0),
-    ROW("HardSigmoid", hardsigmoid, NULL, 0),
-    ROW("HardSwish", hardswish, NULL, 0),
+    ROW("Relu", relu, NULL, CSQ_OPF_ELTWISE),
+    ROW("Clip", clip, NULL, CSQ_OPF_ELTWISE),
+    ROW("LeakyRelu", leakyrelu, NULL, CSQ_OPF_ELTWISE),
+    ROW("Sigmoid", sigmoid, NULL, CSQ_OPF_ELTWISE),
+    ROW("HardSigmoid", hardsigmoid, NULL, CSQ_OPF_ELTWISE),
+    ROW("HardSwish", hardswish, NULL, CSQ_OPF_ELTWISE),
     ROW("Softmax", softmax, NULL, 0),
-    ROW("Add", add, NULL, 0),
-    ROW("Sub", sub, NULL, 0),
-    ROW("Mul", mul, NULL, 0),
+    ROW("Add", add, NULL, CSQ_OPF_ELTWISE),
+    ROW("Sub", sub, NULL, CSQ_OPF_ELTWISE),
+    ROW("Mul", mul, NULL, CSQ_OPF_ELTWISE),
     ROW("Div", div, NULL, 0),
     ROW("ReduceMean", reducemean, NULL, 0),
     ROW("Flatten", flatten, NULL, 0),

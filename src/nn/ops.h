@@ -29,6 +29,17 @@
  * - release (optional): frees what plan made outside plan[] (oneDNN's
  *   primitives); the engine calls it before planning a node again and
  *   when it is freed.
+ * - blocks (optional): under a plan and packing, the layouts (0 NCHW
+ *   only, 1 NHWC, 16 nChw16c, 8 nChw8c: channels zero-padded to a
+ *   multiple of the block) in which run can read in[0] and write out[0]
+ *   directly; the engine then may keep those values so and says so to
+ *   run in in_blk / out_blk.  Ops flagged CSQ_OPF_ELTWISE are computed
+ *   element by element: the engine hands them such tensors as NCHW views
+ *   (the channel dim padded to the block), when every input of more than
+ *   one element has the output's shape and layout.
+ * - fuse_add (optional): makes a plan (made with relu 0) also able to add
+ *   a->sum to its output and then apply act (kargs.relu's codes), so the
+ *   engine can fold the Add after it in; 1 when it can, 0 when not.
  * Omitted optional inputs are NULL in in[] (nin counts them); outputs
  * nobody asked for (an empty name in the file) are NULL in out[]: infer
  * and run skip them.
@@ -54,6 +65,11 @@ struct csq_kargs {
     float *scratch;                  /* run only: scratch(a) floats */
     const void *plan;                /* from op->plan, NULL = run checks */
     const float *packed;             /* from op->pack, NULL = none */
+    int in_blk, out_blk;             /* layouts of in[0], out[0] (op->blocks), 0 NCHW */
+    const float *sum;                /* op->fuse_add: out[0] = act(op + sum), sum in
+                                      * out[0]'s layout and shape */
+    int grouped_net;                 /* plan: the graph has grouped (depthwise)
+                                      * convolutions (op_conv.c's layout choice) */
 };
 
 /* Bytes of a node's plan; kernels static_assert their plan fits. */
@@ -62,7 +78,10 @@ struct csq_kargs {
 enum {
     /* output depends only on the input's shape (Shape): foldable as soon
      * as shapes are known */
-    CSQ_OPF_SHAPE_ONLY = 1
+    CSQ_OPF_SHAPE_ONLY = 1,
+    /* element-wise, any layout when its tensors share one shape (see
+     * blocks above) */
+    CSQ_OPF_ELTWISE = 2
 };
 
 struct csq_op {
@@ -75,6 +94,8 @@ struct csq_op {
     void (*pack)(const struct csq_kargs *a, float *dst);
     unsigned flags;
     void (*release)(void *plan);
+    void (*blocks)(const struct csq_kargs *a, int *in_blk, int *out_blk);
+    int (*fuse_add)(void *plan, int act, float lo, float hi);
 };
 
 /* Room for a node's tensor pointers and label (the loader refuses nodes

@@ -1,0 +1,64 @@
+#!/bin/sh
+# Values kept in oneDNN's layouts between nodes (NHWC, nChw16c, nChw8c with
+# zero-padded channels; src/nn/engine.c): a chain of convolutions with
+# channel counts no block divides (5, 7, 13, 6), a depthwise one, MaxPool
+# and AveragePool (with and without the padding counted), a residual Add
+# with Relu, Clip, Sigmoid * x, a squeeze-excite scale
+# (GlobalAveragePool, conv, Sigmoid, broadcast Mul), a 1x1 and a strided
+# conv, GlobalAveragePool and GlobalMaxPool at the end,
+# against PyTorch's forward of the same module, under each CSMPQ_ISA (the
+# default, AVX2's 8-channel blocks, and the portable path that keeps NCHW).
+. "$top_srcdir/tests/cli/lib.sh"
+
+$PY - "$TMP" <<'PYEOF' >"$TMP/gen" 2>&1
+import sys, numpy as np, torch, torch.nn as nn, torch.nn.functional as F
+torch.manual_seed(5)
+class M(nn.Module):
+    def __init__(s):
+        super().__init__()
+        s.a = nn.Conv2d(3, 5, 3, padding=1)
+        s.b = nn.Conv2d(5, 7, 3, padding=1)
+        s.c = nn.Conv2d(5, 7, 1)
+        s.d = nn.Conv2d(7, 7, 3, padding=1, groups=7)
+        s.e = nn.Conv2d(7, 13, 3, stride=2, padding=1)
+        s.f = nn.Conv2d(13, 6, 1)
+        s.se = nn.Conv2d(13, 13, 1)
+    def forward(s, x):
+        a = F.max_pool2d(torch.relu(s.a(x)), 3, 2, 1)
+        r = torch.relu(s.b(a) + s.c(a))
+        d = torch.clamp(s.d(r), 0.0, 6.0)
+        d = F.avg_pool2d(d, 3, 1, 1) + F.avg_pool2d(d, 2, 1, 1, count_include_pad=False)[:, :, :-1, :-1]
+        e = s.e(d)
+        e = e * torch.sigmoid(e)
+        e = e * torch.sigmoid(s.se(F.adaptive_avg_pool2d(e, 1)))
+        f = s.f(e)
+        return torch.cat([F.adaptive_avg_pool2d(f, 1), F.adaptive_max_pool2d(f, 1)], 1).flatten(1)
+m = M().eval()
+x = torch.randn(3, 3, 33, 37)
+with torch.no_grad():
+    y = m(x)
+torch.onnx.export(m, x, sys.argv[1] + "/m.onnx", opset_version=13, input_names=["x"],
+                  output_names=["y"], dynamic_axes={"x": {0: "n"}, "y": {0: "n"}})
+np.save(sys.argv[1] + "/x.npy", x.numpy())
+np.save(sys.argv[1] + "/ref.npy", y.numpy())
+PYEOF
+ok $? "model and PyTorch reference written"
+for isa in default avx2 portable; do
+    if [ $isa = default ]; then
+        "$CSMPQ" run -m "$TMP/m.onnx" --input "$TMP/x.npy" --output "$TMP/y.npy" -j 2 2>"$TMP/err"
+    else
+        CSMPQ_ISA=$isa "$CSMPQ" run -m "$TMP/m.onnx" --input "$TMP/x.npy" --output "$TMP/y.npy" -j 2 2>"$TMP/err"
+    fi
+    ok $? "$isa: run exits 0"
+    $PY - "$TMP/y.npy" "$TMP/ref.npy" >"$TMP/cmp" 2>&1 <<'PYEOF'
+import sys
+import numpy as np
+y = np.load(sys.argv[1]); ref = np.load(sys.argv[2])
+assert y.shape == ref.shape, (y.shape, ref.shape)
+rel = np.abs(y - ref).max() / max(np.abs(ref).max(), 1e-12)
+print("max relative difference %.3g" % rel)
+sys.exit(0 if rel < 1e-4 else 1)
+PYEOF
+    ok $? "$isa: output matches PyTorch ($(cat "$TMP/cmp"))"
+done
+done_testing
