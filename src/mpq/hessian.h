@@ -10,10 +10,10 @@
  * errors read the finished matrices.
  *
  * A Conv of stride 1 and dilation 1 with at least 32 channels per group
- * takes a shortcut where it needs fewer products: each of the kernel's
- * (kh kw + 1) / 2 distinct offsets between two patch elements is one
- * product of the input planes with themselves shifted, less the border
- * rows and columns (the sums are the same up to float rounding).
+ * takes a shortcut where it needs fewer products: each distinct offset
+ * between two patch elements (13 for a 3x3 kernel, H being symmetric) is
+ * one product of the input planes with themselves shifted, less the
+ * border rows and columns (the sums are the same up to float rounding).
  *
  * --hessian-samples N keeps N output positions per image and group (all
  * when the plane has no more), picked uniformly without replacement by a
