@@ -138,7 +138,8 @@ done
 # (src/nn/engine.c): the simulation taps and hooks every layer's input, the
 # SiLUs' outputs.  Its logits (random weights, W8A8) against ONNX Runtime
 # running the export with no graph optimizations, and against the
-# simulation with oneDNN off (CSMPQ_ISA=portable: no fold at all).
+# simulation with oneDNN off (CSMPQ_ISA=portable: no fold at all); score's
+# TF-IDF, which taps the Convs' outputs, against oneDNN off.
 $PY - "$TMP/s.onnx" >"$TMP/err" 2>&1 <<'PYEOF'
 import sys, torch, torch.nn as nn, torch.nn.functional as F
 torch.manual_seed(7)
@@ -184,4 +185,19 @@ sys.exit(1 if fails else 0)
 PYEOF
 ok $? "SiLU model: the simulation's logits ($(cat "$TMP/j"))"
 diag "$TMP/err"
+# score taps the layers' outputs, the Convs' before their SiLUs: no fold
+# then, and the TF-IDF scores are those of oneDNN off
+"$CSMPQ" -q score -m "$TMP/s.onnx" "$D/fmnist/val" --per-class 10 --criterion tfidf -j 2 \
+    >"$TMP/score.default" 2>"$TMP/err"
+CSMPQ_ISA=portable "$CSMPQ" -q score -m "$TMP/s.onnx" "$D/fmnist/val" --per-class 10 \
+    --criterion tfidf -j 2 >"$TMP/score.portable" 2>"$TMP/err"
+$PY - "$TMP/score.default" "$TMP/score.portable" >"$TMP/j" 2>&1 <<'PYEOF'
+import sys
+rows = [{l.split('\t')[0]: float(l.split('\t')[4]) for l in open(p) if not l.startswith('#')}
+        for p in sys.argv[1:3]]
+d = max(abs(rows[0][k] / rows[1][k] - 1) for k in rows[1])
+print("%d layers, scores within %.2g" % (len(rows[0]), d))
+sys.exit(0 if sorted(rows[0]) == sorted(rows[1]) and len(rows[0]) == 5 and d < 1e-5 else 1)
+PYEOF
+ok $? "SiLU model: score's taps read the Convs' outputs ($(cat "$TMP/j"))"
 done_testing
