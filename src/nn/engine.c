@@ -60,9 +60,11 @@ struct step {
     int packed_ok;          /* packed matches the current weight */
     int in_blk;             /* op->blocks: block in which it reads in[0] */
     int plan_relu;          /* the fused activation plan was made for (kargs.relu) */
-    int add_into;           /* an Add run by Conv node add_into - 1 (op->fuse_add), 0 none */
+    int add_into;           /* an Add (op->fuse_add), or a SiLU's Sigmoid or Mul
+                             * (op->fuse_silu), run by Conv node add_into - 1; 0 none */
     int add_from;           /* a Conv running Add node add_from - 1, 0 none */
     int add_r;              /* then the Add's other input */
+    int silu_to;            /* a Conv writing Mul node silu_to - 1's output, 0 none */
 };
 
 struct csq_engine {
@@ -92,6 +94,7 @@ struct csq_engine {
     int relu_op;            /* op row of Relu, for a fused Relu run apart */
     int clip_op;            /* and of Clip */
     int add_op;             /* and of Add */
+    int sigmoid_op, mul_op; /* and of a SiLU's two */
     int grouped_net;        /* some Conv has group > 1 (kargs.grouped_net) */
 };
 
@@ -118,6 +121,8 @@ int csq_engine_new(const struct csq_graph *g, struct csq_engine **out)
     e->relu_op = csq_ops_find("Relu");
     e->clip_op = csq_ops_find("Clip");
     e->add_op = csq_ops_find("Add");
+    e->sigmoid_op = csq_ops_find("Sigmoid");
+    e->mul_op = csq_ops_find("Mul");
     for (i = 0; i < g->nnodes; i++)
         if (strcmp(g->nodes[i].op_type, "Conv") == 0 && csq_node_int(&g->nodes[i], "group", 1) > 1)
             e->grouped_net = 1;
@@ -192,8 +197,9 @@ int csq_engine_tap(struct csq_engine *e, int layer, enum csq_tap_at at,
         e->steps[g->layers[layer].node].pre_taps++;
     if (at == CSQ_TAP_POST)
         e->steps[g->layers[layer].node].post_taps++;
-    if (e->blk[t->value])
-        e->planned = 0;     /* a tap reads NCHW */
+    if (e->blk[t->value] || (g->vals[t->value].producer >= 0 &&
+                             e->steps[g->vals[t->value].producer].silu_to))
+        e->planned = 0;     /* a tap reads NCHW, or a Conv's output its SiLU skips */
     return CSQ_OK;
 }
 
@@ -602,6 +608,83 @@ static void plan_adds(struct csq_engine *e)
     }
 }
 
+/* Running reads of value v, and whether a graph output, tap or pre-hook
+ * reads it (then its computation cannot be skipped). */
+static int readers_of(const struct csq_engine *e, int v, int *seen)
+{
+    const struct csq_graph *g = e->g;
+    int i, j, n = 0;
+
+    *seen = 0;
+    for (i = 0; i < g->noutputs; i++)
+        *seen |= g->outputs[i] == v;
+    for (i = 0; i < e->ntaps; i++)
+        *seen |= e->taps[i].value == v;
+    for (i = 0; i < e->nhooks; i++)
+        *seen |= g->nodes[e->hooks[i].node].in[e->hooks[i].input] == v;
+    for (i = 0; i < g->nnodes; i++) {
+        if (g->nodes[i].dead || !e->steps[i].run)
+            continue;
+        for (j = 0; j < g->nodes[i].nin; j++)
+            n += g->nodes[i].in[j] == v;
+    }
+    return n;
+}
+
+/* SiLUs y = Mul(v, Sigmoid(v)) (EfficientNet's, as PyTorch exports them)
+ * folded into the oneDNN Conv computing v, when v is read by just those
+ * two and the Sigmoid's output by just the Mul, neither tapped nor
+ * hooked, all three in one layout: the Conv writes y with oneDNN's swish
+ * post-op and the Sigmoid and Mul are skipped.  Taps on y run after the
+ * Conv. */
+static void plan_silus(struct csq_engine *e)
+{
+    const struct csq_graph *g = e->g;
+    int i, j, d;
+
+    for (i = 0; i < g->nnodes; i++)
+        e->steps[i].silu_to = 0;
+    for (i = 0; i < g->nnodes && e->sigmoid_op >= 0 && e->mul_op >= 0; i++) {
+        const struct csq_node *n = &g->nodes[i];
+        int y = n->nout == 1 ? n->out[0] : -1;
+
+        if (!e->steps[i].run || e->steps[i].add_into || n->op != e->mul_op || n->nin != 2 ||
+            y < 0 || n->layer >= 0 || n->fused_relu || e->t[y].rank != 4)
+            continue;
+        for (j = 0; j < 2; j++) {
+            int v = n->in[j], u = n->in[1 - j], sg, c, seen_v, seen_u, same = 1;
+            const struct csq_op *op;
+
+            if (v < 0 || u < 0 || v == u || !is_runtime(e, v) || !is_runtime(e, u))
+                continue;
+            sg = g->vals[u].producer;
+            c = g->vals[v].producer;
+            if (sg < 0 || c < 0 || g->nodes[sg].op != e->sigmoid_op || g->nodes[sg].nin != 1 ||
+                g->nodes[sg].in[0] != v || g->nodes[sg].layer >= 0 || e->steps[sg].add_into)
+                continue;
+            op = csq_ops_get(g->nodes[c].op);
+            if (!op->fuse_silu || !e->steps[c].planned || !e->steps[c].run ||
+                !e->steps[c].npacked || e->steps[c].add_from || e->steps[c].add_into ||
+                e->steps[c].plan_relu || g->nodes[c].fused_relu || g->nodes[c].nout != 1)
+                continue;
+            if (e->blk[v] != e->blk[y] || e->blk[u] != e->blk[y] || e->t[v].rank != 4 ||
+                e->t[u].rank != 4)
+                continue;
+            for (d = 0; d < 4; d++)
+                same = same && e->t[v].dims[d] == e->t[y].dims[d] &&
+                       e->t[u].dims[d] == e->t[y].dims[d];
+            if (!same || readers_of(e, v, &seen_v) != 2 || seen_v ||
+                readers_of(e, u, &seen_u) != 1 || seen_u)
+                continue;
+            if (!op->fuse_silu(e->steps[c].plan.b))
+                continue;
+            e->steps[c].silu_to = i + 1;
+            e->steps[sg].add_into = e->steps[i].add_into = c + 1;
+            break;
+        }
+    }
+}
+
 struct interval {
     int first, last;
     size_t bytes;
@@ -761,6 +844,7 @@ static int replan(struct csq_engine *e, const struct csq_tensor *inputs)
         return rc;
     plan_layouts(e);
     plan_adds(e);
+    plan_silus(e);
     if ((rc = plan_arena(e)) != 0)
         return rc;
     if (e->arena_bytes + e->scratch_floats * sizeof(float) > csq_limit_memory())
@@ -913,6 +997,12 @@ static int run_nodes(struct csq_engine *e, int from, int to)
             a.lo = add->fused_lo;
             a.hi = add->fused_hi;
         }
+        if (s->silu_to) {
+            int y = g->nodes[s->silu_to - 1].out[0];
+
+            kb.out[0] = e->blk[y] ? (struct csq_tensor *)view(e, y) : &e->t[y];
+            a.silu = 1;
+        }
         apart = step_apart(e, i);
         if (apart)
             a.relu = 0;
@@ -953,6 +1043,9 @@ static int run_nodes(struct csq_engine *e, int from, int to)
             if ((rc = run_taps(e, v, at_post | at_input)) != 0)
                 return rc;
         }
+        /* the SiLU's output, written by this Conv (its own output has no taps) */
+        if (s->silu_to && (rc = run_taps(e, g->nodes[s->silu_to - 1].out[0], at_input)) != 0)
+            return rc;
     }
     return CSQ_OK;
 }

@@ -274,7 +274,8 @@ static int64_t wino_rows(const struct conv *p)
 /* oneDNN's run flags for the layouts the engine keeps in[0] and out[0] in */
 static unsigned dnnl_flags(const struct csq_kargs *a)
 {
-    return (a->in_blk ? CSQ_DNNL_X_BLOCKED : 0) | (a->out_blk ? CSQ_DNNL_Y_BLOCKED : 0);
+    return (a->in_blk ? CSQ_DNNL_X_BLOCKED : 0) | (a->out_blk ? CSQ_DNNL_Y_BLOCKED : 0) |
+           (a->silu ? CSQ_DNNL_SILU : 0);
 }
 
 /* Scratch floats per thread (oneDNN: for images in the layouts fl says). */
@@ -873,6 +874,13 @@ int csq_op_conv_fuse_add(void *plan, int act, float lo, float hi)
     return p->path == PATH_DNNL && !p->dnnl_act && csq_dnnl_conv_add(p->dnnl, act, lo, hi);
 }
 
+int csq_op_conv_fuse_silu(void *plan)
+{
+    struct conv *p = plan;
+
+    return p->path == PATH_DNNL && !p->dnnl_act && csq_dnnl_conv_silu(p->dnnl);
+}
+
 void csq_op_conv_blocks(const struct csq_kargs *a, int *in_blk, int *out_blk)
 {
     const struct conv *p = a->plan;
@@ -908,8 +916,9 @@ int csq_op_conv_run(struct csq_kargs *a)
                         a->name);
     if (p.path == PATH_DNNL && a->packed)
         return dnnl_run(&p, a, x, a->packed, b, y, scratch);
-    if (a->sum)
-        return csq_fail(CSQ_EINVAL, "node '%s' (Conv): an Add fused without oneDNN", a->name);
+    if (a->sum || a->silu)
+        return csq_fail(CSQ_EINVAL, "node '%s' (Conv): an Add or SiLU fused without oneDNN",
+                        a->name);
     if (p.path == PATH_DNNL)
         conv_plan(a, &p);
     per = per_thread(&p, 0);

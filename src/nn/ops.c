@@ -12,25 +12,26 @@
 #include "nn/ops.h"
 
 #define ROW(onnx, fn, scr, fl) \
-    { onnx, csq_op_##fn##_infer, csq_op_##fn##_run, scr, NULL, NULL, NULL, fl, NULL, NULL, NULL }
+    { onnx, csq_op_##fn##_infer, csq_op_##fn##_run, scr, NULL, NULL, NULL, fl, NULL, NULL, NULL, NULL }
 /* an op whose checks run once per engine plan */
 #define PLANNED(onnx, fn, scr, pk, pks) \
-    { onnx, csq_op_##fn##_infer, csq_op_##fn##_run, scr, csq_op_##fn##_plan, pk, pks, 0, NULL, NULL, NULL }
+    { onnx, csq_op_##fn##_infer, csq_op_##fn##_run, scr, csq_op_##fn##_plan, pk, pks, 0, NULL, \
+      NULL, NULL, NULL }
 
 static const struct csq_op op_table[] = {
     { "Conv", csq_op_conv_infer, csq_op_conv_run, csq_op_conv_scratch, csq_op_conv_plan,
       csq_op_conv_packed, csq_op_conv_pack, 0, csq_op_conv_release, csq_op_conv_blocks,
-      csq_op_conv_fuse_add },
+      csq_op_conv_fuse_add, csq_op_conv_fuse_silu },
     PLANNED("Gemm", gemm, NULL, NULL, NULL),
     PLANNED("MatMul", matmul, NULL, NULL, NULL),
     { "MaxPool", csq_op_maxpool_infer, csq_op_maxpool_run, csq_op_pool_scratch,
-      csq_op_maxpool_plan, NULL, NULL, 0, NULL, csq_op_pool_blocks, NULL },
+      csq_op_maxpool_plan, NULL, NULL, 0, NULL, csq_op_pool_blocks, NULL, NULL },
     { "AveragePool", csq_op_avgpool_infer, csq_op_avgpool_run, csq_op_pool_scratch,
-      csq_op_avgpool_plan, NULL, NULL, 0, NULL, csq_op_pool_blocks, NULL },
+      csq_op_avgpool_plan, NULL, NULL, 0, NULL, csq_op_pool_blocks, NULL, NULL },
     { "GlobalAveragePool", csq_op_globalavgpool_infer, csq_op_globalavgpool_run, NULL, NULL,
-      NULL, NULL, 0, NULL, csq_op_globalpool_blocks, NULL },
+      NULL, NULL, 0, NULL, csq_op_globalpool_blocks, NULL, NULL },
     { "GlobalMaxPool", csq_op_globalmaxpool_infer, csq_op_globalmaxpool_run, NULL, NULL,
-      NULL, NULL, 0, NULL, csq_op_globalpool_blocks, NULL },
+      NULL, NULL, 0, NULL, csq_op_globalpool_blocks, NULL, NULL },
     ROW("BatchNormalization", batchnorm, NULL, 0),
     ROW("Relu", relu, NULL, CSQ_OPF_ELTWISE),
     ROW("Clip", clip, NULL, CSQ_OPF_ELTWISE),

@@ -40,6 +40,9 @@
  * - fuse_add (optional): makes a plan (made with relu 0) also able to add
  *   a->sum to its output and then apply act (kargs.relu's codes), so the
  *   engine can fold the Add after it in; 1 when it can, 0 when not.
+ * - fuse_silu (optional): likewise makes a plan (made with relu 0) also
+ *   able to write s * sigmoid(s) of its output s when a->silu, so the
+ *   engine can fold a SiLU (Sigmoid, then Mul) after it in.
  * Omitted optional inputs are NULL in in[] (nin counts them); outputs
  * nobody asked for (an empty name in the file) are NULL in out[]: infer
  * and run skip them.
@@ -68,6 +71,8 @@ struct csq_kargs {
     int in_blk, out_blk;             /* layouts of in[0], out[0] (op->blocks), 0 NCHW */
     const float *sum;                /* op->fuse_add: out[0] = act(op + sum), sum in
                                       * out[0]'s layout and shape */
+    int silu;                        /* op->fuse_silu: out[0] = s * sigmoid(s) of
+                                      * the op's output s */
     int grouped_net;                 /* plan: the graph has grouped (depthwise)
                                       * convolutions (op_conv.c's layout choice) */
 };
@@ -96,6 +101,7 @@ struct csq_op {
     void (*release)(void *plan);
     void (*blocks)(const struct csq_kargs *a, int *in_blk, int *out_blk);
     int (*fuse_add)(void *plan, int act, float lo, float hi);
+    int (*fuse_silu)(void *plan);
 };
 
 /* Room for a node's tensor pointers and label (the loader refuses nodes

@@ -5,7 +5,9 @@
 # and AveragePool (with and without the padding counted), a residual Add
 # with Relu, Clip, Sigmoid * x, a squeeze-excite scale
 # (GlobalAveragePool, conv, Sigmoid, broadcast Mul), a 1x1 and a strided
-# conv, GlobalAveragePool and GlobalMaxPool at the end,
+# conv, SiLUs (x * Sigmoid(x) and Sigmoid(x) * x, which oneDNN's Convs fold
+# in; one whose x has a third reader, which they do not) after a conv and a
+# depthwise conv feeding convs, GlobalAveragePool and GlobalMaxPool at the end,
 # against PyTorch's forward of the same module, under each CSMPQ_ISA (the
 # default, AVX2's 8-channel blocks, and the portable path that keeps NCHW).
 . "$top_srcdir/tests/cli/lib.sh"
@@ -23,6 +25,9 @@ class M(nn.Module):
         s.e = nn.Conv2d(7, 13, 3, stride=2, padding=1)
         s.f = nn.Conv2d(13, 6, 1)
         s.se = nn.Conv2d(13, 13, 1)
+        s.g = nn.Conv2d(6, 9, 3, padding=1)
+        s.h = nn.Conv2d(9, 9, 3, padding=1, groups=9)
+        s.k = nn.Conv2d(9, 6, 1)
     def forward(s, x):
         a = F.max_pool2d(torch.relu(s.a(x)), 3, 2, 1)
         r = torch.relu(s.b(a) + s.c(a))
@@ -32,6 +37,12 @@ class M(nn.Module):
         e = e * torch.sigmoid(e)
         e = e * torch.sigmoid(s.se(F.adaptive_avg_pool2d(e, 1)))
         f = s.f(e)
+        g = s.g(f)
+        g = g * torch.sigmoid(g)
+        h = s.h(g)
+        h = torch.sigmoid(h) * h
+        k = s.k(h)
+        f = f + k * torch.sigmoid(k) + k
         return torch.cat([F.adaptive_avg_pool2d(f, 1), F.adaptive_max_pool2d(f, 1)], 1).flatten(1)
 m = M().eval()
 x = torch.randn(3, 3, 33, 37)

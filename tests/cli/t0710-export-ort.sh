@@ -133,4 +133,71 @@ print("float %d bytes, 2.5-bit int4 export %d bytes" % tuple(os.path.getsize(p) 
 PYEOF
     ok $? "fmnist_$model: $(cat "$TMP/sz")"
 done
+# SiLUs (x * Sigmoid(x), as PyTorch exports them), which oneDNN's Convs run
+# as a post-op when no tap or hook reads the Conv's output
+# (src/nn/engine.c): the simulation taps and hooks every layer's input, the
+# SiLUs' outputs.  Its logits (random weights, W8A8) against ONNX Runtime
+# running the export with no graph optimizations, and against the
+# simulation with oneDNN off (CSMPQ_ISA=portable: no fold at all); score's
+# TF-IDF, which taps the Convs' outputs, against oneDNN off.
+$PY - "$TMP/s.onnx" >"$TMP/err" 2>&1 <<'PYEOF'
+import sys, torch, torch.nn as nn, torch.nn.functional as F
+torch.manual_seed(7)
+class M(nn.Module):
+    def __init__(s):
+        super().__init__()
+        s.a = nn.Conv2d(1, 8, 3, padding=1)
+        s.b = nn.Conv2d(8, 16, 3, stride=2, padding=1)
+        s.c = nn.Conv2d(16, 16, 3, padding=1, groups=16)
+        s.d = nn.Conv2d(16, 24, 1)
+        s.fc = nn.Linear(24 * 7 * 7, 10)
+    def forward(s, x):
+        x = F.silu(s.a(x))
+        x = F.silu(s.b(x))
+        x = F.silu(s.c(x))
+        x = F.silu(s.d(x))
+        return s.fc(F.avg_pool2d(x, 2).flatten(1))
+torch.onnx.export(M().eval(), torch.randn(2, 1, 28, 28), sys.argv[1], opset_version=13,
+                  input_names=["input"], output_names=["logits"],
+                  dynamic_axes={"input": {0: "batch"}, "logits": {0: "batch"}})
+PYEOF
+ok $? "a model with SiLUs after its convolutions"
+echo '[8, 8, 8, 8, 8]' >"$TMP/s.json"
+"$top_builddir/tests/tools/dump-batch" "$TMP/s.onnx" "$D/fmnist/val" "$TMP/sv.npy" "$TMP/sv.paths" &&
+    "$top_builddir/tests/tools/sim-logits" "$TMP/s.onnx" "$TMP/s.json" "$D/fmnist/calib" rtn \
+        "$TMP/sv.npy" "$TMP/ssim.npy" &&
+    CSMPQ_ISA=portable "$top_builddir/tests/tools/sim-logits" "$TMP/s.onnx" "$TMP/s.json" \
+        "$D/fmnist/calib" rtn "$TMP/sv.npy" "$TMP/sport.npy" &&
+    "$CSMPQ" -q export -m "$TMP/s.onnx" -b "$TMP/s.json" --calib "$D/fmnist/calib" \
+        --quantizer rtn -o "$TMP/sq.onnx" >/dev/null &&
+    $ORT_RUN "$TMP/sq.onnx" "$TMP/sv.npy" "$TMP/sort.npy" --opt disabled 2>"$TMP/err"
+ok $? "SiLU model: simulation, portable simulation, export and ONNX Runtime run"
+$PY - "$TMP/ssim.npy" "$TMP/sport.npy" "$TMP/sort.npy" >"$TMP/j" 2>&1 <<'PYEOF'
+import sys
+import numpy as np
+sim, port, ort = (np.load(p) for p in sys.argv[1:4])
+fails = 0
+for name, o in (("portable", port), ("ort", ort)):
+    a = (sim.argmax(1) == o.argmax(1)).mean(); d = np.abs(sim - o).max() / np.abs(sim).max()
+    print("%s agrees on %.1f%%, logits %.2g of max;" % (name, 100 * a, d), end=" ")
+    fails += a < 0.995 or d > 0.02
+sys.exit(1 if fails else 0)
+PYEOF
+ok $? "SiLU model: the simulation's logits ($(cat "$TMP/j"))"
+diag "$TMP/err"
+# score taps the layers' outputs, the Convs' before their SiLUs: no fold
+# then, and the TF-IDF scores are those of oneDNN off
+"$CSMPQ" -q score -m "$TMP/s.onnx" "$D/fmnist/val" --per-class 10 --criterion tfidf -j 2 \
+    >"$TMP/score.default" 2>"$TMP/err"
+CSMPQ_ISA=portable "$CSMPQ" -q score -m "$TMP/s.onnx" "$D/fmnist/val" --per-class 10 \
+    --criterion tfidf -j 2 >"$TMP/score.portable" 2>"$TMP/err"
+$PY - "$TMP/score.default" "$TMP/score.portable" >"$TMP/j" 2>&1 <<'PYEOF'
+import sys
+rows = [{l.split('\t')[0]: float(l.split('\t')[4]) for l in open(p) if not l.startswith('#')}
+        for p in sys.argv[1:3]]
+d = max(abs(rows[0][k] / rows[1][k] - 1) for k in rows[1])
+print("%d layers, scores within %.2g" % (len(rows[0]), d))
+sys.exit(0 if sorted(rows[0]) == sorted(rows[1]) and len(rows[0]) == 5 and d < 1e-5 else 1)
+PYEOF
+ok $? "SiLU model: score's taps read the Convs' outputs ($(cat "$TMP/j"))"
 done_testing
