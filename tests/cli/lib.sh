@@ -34,6 +34,20 @@ done_testing() {
     [ "$tap_failed" -eq 0 ]
 }
 
+# npy_close Y REF TOL: whether array Y matches REF (same shape, largest
+# difference at most TOL of REF's largest magnitude); prints the difference.
+npy_close() {
+    $PY - "$1" "$2" "$3" <<'PYEOF'
+import sys
+import numpy as np
+y = np.load(sys.argv[1]); ref = np.load(sys.argv[2])
+assert y.shape == ref.shape, (y.shape, ref.shape)
+rel = np.abs(y - ref).max() / max(np.abs(ref).max(), 1e-12)
+print("max relative difference %.3g" % rel)
+sys.exit(0 if rel <= float(sys.argv[3]) else 1)
+PYEOF
+}
+
 # expect_error STATUS PATTERN DESCRIPTION -- command...
 # The command must exit with STATUS, print exactly one line on stderr that
 # matches the extended regex PATTERN, and nothing on stdout.
