@@ -501,7 +501,9 @@ struct shift {
  * for resnet18's layer4, and a measurement agreed). */
 #define SHIFT_GAIN 0.75
 
-static struct shift shift_plan(const struct csq_hessian *h, const struct csq_im2col *g)
+/* ncol: floats of the workspace's column buffer. */
+static struct shift shift_plan(const struct csq_hessian *h, size_t ncol,
+                               const struct csq_im2col *g)
 {
     struct shift p = {0};
     int64_t kk = g->kh * g->kw, cg = g->cg, stripmax, need, oneimg, nd;
@@ -515,10 +517,10 @@ static struct shift shift_plan(const struct csq_hessian *h, const struct csq_im2
     /* the most one offset pair leaves out, per image */
     stripmax = 2 * (g->kh - 1) * g->w + 2 * (g->kw - 1) * g->h;
     oneimg = p.pb + 2 * stripmax;
-    if (p.pb > FOLD_COLS || (double)cg * (double)oneimg > (double)h->ws->ncol)
+    if (p.pb > FOLD_COLS || (double)cg * (double)oneimg > (double)ncol)
         return p;
     need = cg * oneimg;
-    p.run = (int64_t)h->ws->ncol / need;
+    p.run = (int64_t)ncol / need;
     /* float sums over at most FOLD_COLS pixels, as im2col's */
     if (p.run * p.pb > FOLD_COLS)
         p.run = FOLD_COLS / p.pb;
@@ -538,17 +540,11 @@ static struct shift shift_plan(const struct csq_hessian *h, const struct csq_im2
 
 int csq_hessian_shifted(const struct csq_hessian *h, const struct csq_im2col *g)
 {
-    struct csq_hessian_ws w = { .ncol = 0 };
-    struct csq_hessian probe = *h;
     size_t col, f;
 
-    if (!h->ws) {
-        if (ws_floats(h->k, &col, &f))
-            return 0;
-        w.ncol = col;
-        probe.ws = &w;
-    }
-    return shift_plan(&probe, g).ok;
+    if (h->ws)
+        return shift_plan(h, h->ws->ncol, g).ok;
+    return !ws_floats(h->k, &col, &f) && shift_plan(h, col, g).ok;
 }
 
 /* Rows [y0, y1) x columns [x0, x1) of every image's plane of each channel
@@ -752,7 +748,7 @@ int csq_hessian_add_conv(struct csq_hessian *h, const struct csq_im2col *geom, c
                       w->col + (int64_t)omp_get_thread_num() * SMALL_K * SMALL_CHUNK, 0);
         return CSQ_OK;
     }
-    sp = shift_plan(h, geom);
+    sp = shift_plan(h, h->ws->ncol, geom);
     for (gi = 0; gi < h->groups; gi++) {
         if (!sp.ok) {
             add_group(h, geom, x, nimages, gi, npicks ? h->pick : NULL, npicks, h->ws->col, 1);
