@@ -61,9 +61,10 @@ int cli_usage_error(const char *cmd, const char *fmt, ...)
 /* Map a library status to an exit code, printing the recorded message. */
 int cli_fail(const char *cmd, int status);
 
-/* Idle OpenMP threads sleep unless the user set OMP_WAIT_POLICY or
- * GOMP_SPINCOUNT: sets the first and executes argv again (waitpolicy.c).
- * Returns only when there is nothing to do or the exec failed. */
+/* Idle OpenMP and OpenBLAS threads sleep unless the user chose otherwise:
+ * sets OMP_WAIT_POLICY and OPENBLAS_THREAD_TIMEOUT where unset and
+ * executes argv again (waitpolicy.c).  Returns only when there is nothing
+ * to do or the exec failed. */
 void cli_wait_policy(char **argv);
 /* A global option by name ("q", "quiet", "max-memory") with its value:
  * 0 applied, 1 not a global option, -1 after a usage message (prefixed by

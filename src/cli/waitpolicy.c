@@ -1,6 +1,7 @@
 /*
- * waitpolicy: makes idle OpenMP threads sleep instead of spinning, unless
- * the user chose (OMP_WAIT_POLICY or GOMP_SPINCOUNT set).
+ * waitpolicy: keeps idle OpenMP and OpenBLAS threads from spinning on
+ * cores that other work needs, unless the user chose (OMP_WAIT_POLICY or
+ * GOMP_SPINCOUNT for OpenMP, OPENBLAS_THREAD_TIMEOUT for OpenBLAS).
  *
  * Why: libgomp's default lets a thread that finished its share spin for
  * about 300000 iterations before it sleeps.  On a machine whose other core
@@ -8,30 +9,116 @@
  * spinning thread burns the time slice its partner needs to reach the
  * barrier: measured in BENCHMARKS.md (issue 16), mobilenet_v2 at batch 1
  * ran 0.2-0.4 images/s with the default and 17.6-50 with
- * OMP_WAIT_POLICY=passive at load average 19-27.
+ * OMP_WAIT_POLICY=passive at load average 19-27.  But sleeping costs a
+ * futex wake-up at every parallel region, which at batch 1 is every few
+ * tens of microseconds: on a quiet machine a short spin (GOMP_SPINCOUNT
+ * 3000) ran mobilenet_v2 at batch 1 about 20% and efficientnet_b0 35%
+ * faster than passive.  So csmpq spins briefly when nothing else is
+ * runnable as it starts, and sleeps otherwise.  OpenBLAS's own threads
+ * keep calling sched_yield for 2^28 cycles (about 0.1 s) after each
+ * threaded call, so one classifier Gemm per image kept a third thread
+ * runnable on 2 cores through every OpenMP convolution: with the timeout
+ * at its minimum mobilenet_v2 at batch 1 went from about 146 to 220
+ * images/s on a quiet machine (BENCHMARKS.md).
  *
- * How: libgomp reads its environment once, in its ELF constructor, before
- * main(); and a variable set earlier still (.preinit_array) is lost when
- * libc's own initializer resets environ to the original block.  So when
- * neither variable is set, csmpq sets OMP_WAIT_POLICY and executes itself
- * again (one exec, a few ms); if that fails it just carries on spinning.
- * main() does this before MPI_Init: a rank that executes itself then
- * still joins its job (tests/cli/t0710-mpi.sh), while one that had
- * called MPI_Init already cannot initialize again.
+ * How: libgomp and OpenBLAS read their environment once, in their ELF
+ * constructors, before main(); and a variable set earlier still
+ * (.preinit_array) is lost when libc's own initializer resets environ to
+ * the original block.  So when a variable is unset, csmpq sets it and
+ * executes itself again (one exec, a few ms); if that fails it just
+ * carries on spinning.  main() does this before MPI_Init: a rank that
+ * executes itself then still joins its job (tests/cli/t0710-mpi.sh), while
+ * one that had called MPI_Init already cannot initialize again.
  * Only the CLI does this; the library leaves the environment alone.
  */
 #include "config.h"
 
+#include <dirent.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cli/cli.h"
 
+/* Threads of this process that are running or runnable: OpenBLAS starts
+ * its pool in a constructor, and those threads yield in a loop at first. */
+static long own_runnable(void)
+{
+    DIR *d = opendir("/proc/self/task");
+    struct dirent *e;
+    long n = 0;
+
+    if (!d)
+        return 1;
+    while ((e = readdir(d))) {
+        char path[64], buf[512];
+        const char *state;
+        FILE *f;
+
+        if (e->d_name[0] == '.')
+            continue;
+        snprintf(path, sizeof path, "/proc/self/task/%.32s/stat", e->d_name);
+        if (!(f = fopen(path, "r")))
+            continue;
+        state = fgets(buf, sizeof buf, f) ? strrchr(buf, ')') : NULL;
+        fclose(f);
+        n += state && state[1] == ' ' && state[2] == 'R';
+    }
+    closedir(d);
+    return n > 0 ? n : 1;
+}
+
+/* Whether another process is runnable: looks 200 us apart over at most
+ * 5 ms, since the first millisecond or so after a start still counts the
+ * parent that forked csmpq.  Busy (1) when /proc cannot be read. */
+static int others_runnable(void)
+{
+    for (int look = 0; look < 25; look++) {
+        FILE *f = fopen("/proc/stat", "r");
+        char line[256];
+        long n = -1;
+
+        if (!f)
+            return 1;
+        while (fgets(line, sizeof line, f))
+            if (strncmp(line, "procs_running ", 14) == 0) {
+                n = strtol(line + 14, NULL, 10);
+                break;
+            }
+        fclose(f);
+        if (n < 0)
+            return 1;
+        if (n <= own_runnable())
+            return 0;
+        nanosleep(&(struct timespec){ .tv_nsec = 200000 }, NULL);
+    }
+    return 1;
+}
+
 void cli_wait_policy(char **argv)
 {
-    if (getenv("OMP_WAIT_POLICY") || getenv("GOMP_SPINCOUNT"))
-        return;
-    if (setenv("OMP_WAIT_POLICY", "PASSIVE", 0) != 0)
-        return;
-    execv("/proc/self/exe", argv);
+    int set = 0;
+
+    if (!getenv("OMP_WAIT_POLICY") && !getenv("GOMP_SPINCOUNT")) {
+        if (!others_runnable())
+            set |= setenv("GOMP_SPINCOUNT", "3000", 0) == 0;
+        else
+            set |= setenv("OMP_WAIT_POLICY", "PASSIVE", 0) == 0;
+    }
+    /* 4 is OpenBLAS's floor: 2^4 cycles, so an idle thread sleeps at once */
+    if (!getenv("OPENBLAS_THREAD_TIMEOUT"))
+        set |= setenv("OPENBLAS_THREAD_TIMEOUT", "4", 0) == 0;
+    if (set) {
+        /* by its real path, so that ps and top still say csmpq, not exe */
+        char self[4096];
+        ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+
+        if (n > 0) {
+            self[n] = '\0';
+            execv(self, argv);
+        }
+        execv("/proc/self/exe", argv);
+    }
 }
