@@ -419,14 +419,15 @@ static void step_args(struct csq_engine *e, int i, struct csq_kargs *a, struct c
 
 /* The layout an element-wise node i can compute its output v in: that of
  * its inputs of v's shape, which must all be kept in one layout; inputs
- * of one element broadcast in any layout, and N x C x 1 x 1 ones (in
- * NCHW or NHWC, the same bytes: a squeeze-excite scale) over NHWC only.
- * 0 when there is none. */
+ * of one element broadcast in any layout, and N x C x 1 x 1 ones (a
+ * squeeze-excite scale) over NHWC when they are NCHW or NHWC (the same
+ * bytes, viewed as N x 1 x 1 x C), or over a channel-blocked layout in
+ * any layout (op_eltwise.c reads them per block).  0 when there is none. */
 static int eltwise_block(const struct csq_engine *e, int i, int v)
 {
     const struct csq_node *n = &e->g->nodes[i];
     const struct csq_tensor *y = &e->t[v];
-    int j, d, b = 0, small = 0;
+    int j, d, b = 0, small_blk = 0;
 
     if (n->nout != 1)
         return 0;
@@ -449,13 +450,14 @@ static int eltwise_block(const struct csq_engine *e, int i, int v)
                 return 0;
             b = e->blk[u];
         } else if (!full && x->dims[2] == 1 && x->dims[3] == 1 && x->dims[1] == y->dims[1] &&
-                   (x->dims[0] == y->dims[0] || x->dims[0] == 1) && e->blk[u] <= 1) {
-            small = 1;
+                   (x->dims[0] == y->dims[0] || x->dims[0] == 1)) {
+            small_blk |= e->blk[u] > 1;     /* per channel */
         } else {
             return 0;
         }
     }
-    return small && b != 1 ? 0 : b;
+    /* a blocked N x C x 1 x 1 is padded per image: not N x 1 x 1 x C */
+    return b == 1 && small_blk ? 0 : b;
 }
 
 /* Every reader of blocked value v takes it in its block. */

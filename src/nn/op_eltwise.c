@@ -137,11 +137,79 @@ static void bin_row(void *ctx, int64_t oi, const int64_t *off, const int64_t *s,
                 (const int64_t *)c->y + off[1], n, s[0], s[1]);
 }
 
+/* Below this many output elements the blocked broadcast runs on one thread. */
+#define BLK_PAR_MIN 32768
+
+/* hw pixels of B channels, y = x op s (s op x when s_first), the block's
+ * width a constant so that each pixel is one or two vector operations */
+#define SCALE_PIXELS(B, EXPR)                                               \
+    for (p = 0; p < hw; p++) {                                              \
+        const float *xr = x + p * (B);                                      \
+        float *yr = y + p * (B);                                            \
+        for (k = 0; k < (B); k++) {                                         \
+            float xv = s_first ? s[k] : xr[k], yv = s_first ? xr[k] : s[k]; \
+            float v = EXPR;                                                 \
+            yr[k] = relu && v < 0.0f ? 0.0f : v;                            \
+        }                                                                   \
+    }
+#define SCALE_OPS(B)                                                        \
+    switch (op) {                                                           \
+    case OP_ADD: SCALE_PIXELS(B, xv + yv); break;                           \
+    case OP_SUB: SCALE_PIXELS(B, xv - yv); break;                           \
+    default: SCALE_PIXELS(B, xv * yv); break;                               \
+    }
+
+static void scale_block(int op, int s_first, int relu, int b, float *y, const float *x,
+                        const float *s, int64_t hw)
+{
+    int64_t p, k;
+
+    if (b == 16) {
+        SCALE_OPS(16)
+    } else {
+        SCALE_OPS(8)
+    }
+}
+
+/* An output kept channel-blocked (a->out_blk = b > 1, nChw8c or nChw16c,
+ * viewed as N x Cpad x H x W) with an N x C x 1 x 1 operand: a
+ * squeeze-excite scale (csq_engine's eltwise_block allows it; Add, Sub
+ * and Mul are the element-wise binary ops).  At 1 x 1 every layout keeps
+ * an image's channels in order, padded or not, so the operand is read as
+ * N rows of numel / N.  Each block of b channels takes its b values;
+ * channels past the operand's take 0, which keeps the padding finite. */
+static void blocked_small(struct csq_kargs *a, int op)
+{
+    const struct csq_tensor *o = a->out[0];
+    int si = csq_tensor_numel(a->in[0]) == csq_tensor_numel(o);    /* the small one */
+    const struct csq_tensor *st = a->in[si];
+    const float *big = a->in[!si]->data, *sm = st->data;
+    float *od = o->data;
+    int64_t b = a->out_blk, nb = o->dims[0], hw = o->dims[2] * o->dims[3];
+    int64_t blocks = o->dims[1] / b, c = csq_tensor_numel(st) / st->dims[0], it;
+
+#pragma omp parallel for num_threads(CSQ_OP_NT(a)) if (nb * blocks * hw * b >= BLK_PAR_MIN)
+    for (it = 0; it < nb * blocks; it++) {
+        int64_t n = it / blocks, c0 = it % blocks * b, k;
+        const float *sv = sm + (st->dims[0] > 1 ? n * c : 0);
+        float s[16];
+
+        for (k = 0; k < b; k++)
+            s[k] = c0 + k < c ? sv[c0 + k] : 0.0f;
+        scale_block(op, si == 0, a->relu, (int)b, od + it * hw * b, big + it * hw * b, s, hw);
+    }
+}
+
 static int binary_run(struct csq_kargs *a, int op)
 {
     struct bin_ctx c = { op, a->in[0]->dtype == CSQ_DT_FLOAT, a->relu,
                          a->out[0]->data, a->in[0]->data, a->in[1]->data };
+    int64_t nx = csq_tensor_numel(a->in[0]), ny = csq_tensor_numel(a->in[1]);
 
+    if (a->out_blk > 1 && nx > 1 && ny > 1 && nx != ny) {
+        blocked_small(a, op);
+        return 0;
+    }
     csq_op_bwalk(a, (const struct csq_tensor *const *)a->in, 2, a->out[0], bin_row, &c);
     return 0;
 }

@@ -360,6 +360,7 @@ static int global_infer(struct csq_kargs *a, const char *op)
 }
 
 static void global_nhwc(const struct csq_kargs *a, int avg);
+static void global_blocked(const struct csq_kargs *a, int avg);
 
 static int global_run(struct csq_kargs *a, const char *op, int avg)
 {
@@ -371,6 +372,10 @@ static int global_run(struct csq_kargs *a, const char *op, int avg)
 
     if (a->in_blk == 1) {
         global_nhwc(a, avg);
+        return 0;
+    }
+    if (a->in_blk > 1) {
+        global_blocked(a, avg);
         return 0;
     }
     if ((rc = global_infer(a, op)))
@@ -397,6 +402,42 @@ static int global_run(struct csq_kargs *a, const char *op, int avg)
         }
     }
     return 0;
+}
+
+/* The global pools of a channel-blocked input (nChw8c or nChw16c:
+ * a->in_blk = b, viewed as N x Cpad x H x W), each channel summed over
+ * the pixels in the same order as the NCHW loop; padding channels are
+ * dropped. */
+static void global_blocked(const struct csq_kargs *a, int avg)
+{
+    const struct csq_tensor *x = a->in[0];
+    const float *xd = x->data;
+    float *y = a->out[0]->data;
+    int64_t b = a->in_blk, nb = x->dims[0], hw = x->dims[2] * x->dims[3];
+    int64_t c = a->out[0]->dims[1], blocks = x->dims[1] / b, it;
+
+#pragma omp parallel for num_threads(nthreads(a)) schedule(static)
+    for (it = 0; it < nb * blocks; it++) {
+        int64_t n = it / blocks, c0 = it % blocks * b, p, k;
+        const float *xp = xd + it * hw * b;
+        double acc[16] = { 0 };
+        float m[16];
+
+        for (k = 0; k < b; k++)
+            m[k] = -INFINITY;
+        for (p = 0; p < hw; p++) {
+            const float *r = xp + p * b;
+
+            if (avg)
+                for (k = 0; k < b; k++)
+                    acc[k] += r[k];
+            else
+                for (k = 0; k < b; k++)
+                    m[k] = r[k] > m[k] ? r[k] : m[k];
+        }
+        for (k = 0; k < b && c0 + k < c; k++)
+            y[n * c + c0 + k] = avg ? (hw ? (float)(acc[k] / (double)hw) : 0.0f) : m[k];
+    }
 }
 
 /* Channels per work item of an NHWC global pool: accumulators on the stack. */
@@ -442,7 +483,8 @@ static void global_nhwc(const struct csq_kargs *a, int avg)
 
 void csq_op_globalpool_blocks(const struct csq_kargs *a, int *in_blk, int *out_blk)
 {
-    *in_blk = a->in[0] && a->in[0]->rank == 4 ? 1 : 0;     /* NHWC */
+    /* NHWC, or the channel blocks its producer keeps (a->in_blk) */
+    *in_blk = a->in[0] && a->in[0]->rank == 4 ? (a->in_blk > 1 ? a->in_blk : 1) : 0;
     *out_blk = 0;   /* N x C x 1 x 1: the same bytes either way */
 }
 

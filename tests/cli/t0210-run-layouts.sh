@@ -4,7 +4,9 @@
 # channel counts no block divides (5, 7, 13, 6), a depthwise one, MaxPool
 # and AveragePool (with and without the padding counted), a residual Add
 # with Relu, Clip, Sigmoid * x, a squeeze-excite scale
-# (GlobalAveragePool, conv, Sigmoid, broadcast Mul), a 1x1 and a strided
+# (GlobalAveragePool, conv, Sigmoid, broadcast Mul), constant per-channel
+# scale and shift of a batch's one image (1 x C x 1 x 1, first and second
+# operand), a 1x1 and a strided
 # conv, SiLUs (x * Sigmoid(x) and Sigmoid(x) * x, which oneDNN's Convs fold
 # in; one whose x has a third reader, which they do not) after a conv and a
 # depthwise conv feeding convs, GlobalAveragePool and GlobalMaxPool at the end,
@@ -28,6 +30,8 @@ class M(nn.Module):
         s.g = nn.Conv2d(6, 9, 3, padding=1)
         s.h = nn.Conv2d(9, 9, 3, padding=1, groups=9)
         s.k = nn.Conv2d(9, 6, 1)
+        s.w = nn.Parameter(torch.randn(1, 6, 1, 1))
+        s.v = nn.Parameter(torch.randn(1, 6, 1, 1))
     def forward(s, x):
         a = F.max_pool2d(torch.relu(s.a(x)), 3, 2, 1)
         r = torch.relu(s.b(a) + s.c(a))
@@ -42,7 +46,7 @@ class M(nn.Module):
         h = s.h(g)
         h = torch.sigmoid(h) * h
         k = s.k(h)
-        f = f + k * torch.sigmoid(k) + k
+        f = s.w * (f + k * torch.sigmoid(k) + k) - s.v
         return torch.cat([F.adaptive_avg_pool2d(f, 1), F.adaptive_max_pool2d(f, 1)], 1).flatten(1)
 m = M().eval()
 x = torch.randn(3, 3, 33, 37)
