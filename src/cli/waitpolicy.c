@@ -12,9 +12,11 @@
  * OMP_WAIT_POLICY=passive at load average 19-27.  But sleeping costs a
  * futex wake-up at every parallel region, which at batch 1 is every few
  * tens of microseconds: on a quiet machine a short spin (GOMP_SPINCOUNT
- * 3000) ran mobilenet_v2 at batch 1 about 20% and efficientnet_b0 35%
+ * 1000) ran mobilenet_v2 at batch 1 about 20% and efficientnet_b0 35%
  * faster than passive.  So csmpq spins briefly when nothing else is
- * runnable as it starts, and sleeps otherwise.  OpenBLAS's own threads
+ * runnable as it starts, and sleeps otherwise.  The spin is short enough
+ * that a process arriving later costs no more than with passive threads
+ * (BENCHMARKS.md: 3000 ran as fast when quiet but lost a third more then).  OpenBLAS's own threads
  * keep calling sched_yield for 2^28 cycles (about 0.1 s) after each
  * threaded call, so one classifier Gemm per image kept a third thread
  * runnable on 2 cores through every OpenMP convolution: with the timeout
@@ -103,7 +105,7 @@ void cli_wait_policy(char **argv)
 
     if (!getenv("OMP_WAIT_POLICY") && !getenv("GOMP_SPINCOUNT")) {
         if (!others_runnable())
-            set |= setenv("GOMP_SPINCOUNT", "3000", 0) == 0;
+            set |= setenv("GOMP_SPINCOUNT", "1000", 0) == 0;
         else
             set |= setenv("OMP_WAIT_POLICY", "PASSIVE", 0) == 0;
     }
