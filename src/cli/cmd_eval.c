@@ -253,7 +253,9 @@ int cmd_eval(int argc, char **argv)
     r.quantizer = quantizer >= 0 ? quantizer : DEFAULT_QUANTIZER;
     r.act_order = act_order;
     r.hessian_samples = hsamples;
-    r.werr = verbose;
+    /* E is printed by -v, and written by --json whenever gptq's statistics
+     * are there anyway; otherwise nothing shows it, so it is not computed */
+    r.werr = verbose || (json && r.quantizer == CSQ_WERR_GPTQ);
     r.progress = cli_progress_init(&pb, "eval");
     if ((rc = csq_onnx_load(model, &g)) != 0 ||
         (bitcfg && (rc = csq_bitcfg_read(bitcfg, &cfg)) != 0) ||

@@ -208,7 +208,8 @@ static int quantize(const struct csq_graph *g, struct csq_engine *e,
                     const struct csq_source *data, const struct csq_eval_request *r,
                     struct csq_eval_quant *m)
 {
-    struct csq_qsim_wopts o = { .quantizer = r->quantizer, .act_order = r->act_order };
+    struct csq_qsim_wopts o = { .quantizer = r->quantizer, .act_order = r->act_order,
+                                .werr = r->werr };
     struct csq_stats *st = NULL;
     struct csq_loader *ld = NULL;
     int rc;

@@ -45,7 +45,8 @@ struct csq_eval_request {
     int quantizer;                  /* CSQ_WERR_RTN or CSQ_WERR_GPTQ (mpq/werr.h) */
     int act_order;                  /* gptq's --act-order */
     int64_t hessian_samples;        /* output positions per image in the statistics, 0 = all */
-    int werr;                       /* also report E_l(b) (collects statistics for rtn) */
+    int werr;                       /* also report E_l(b) (collects statistics for rtn;
+                                     * with gptq it costs about what GPTQ costs) */
     struct csq_progress progress;
 };
 

@@ -152,7 +152,7 @@ int csq_qsim_new_opts(const struct csq_graph *g, const int *wbits, const int *ab
                 rc = CSQ_ENOMEM;
                 break;
             }
-            if ((rc = quantize_weight(g, l, ql, o, 1)) != 0)
+            if ((rc = quantize_weight(g, l, ql, o, o && o->werr)) != 0)
                 csq_err_context("layer '%s'", ly->name);
             ql->wuse = ql->wq;
         }

@@ -52,9 +52,11 @@ struct csq_qsim_wopts {
     int quantizer;                  /* CSQ_WERR_RTN or CSQ_WERR_GPTQ (mpq/werr.h) */
     int act_order;                  /* gptq: columns in decreasing diag(H) order */
     /* Layer statistics (borrowed, only read during csq_qsim_new_opts):
-     * needed by gptq for every quantized layer; with them, either quantizer
-     * also reports each layer's output error E_l(b) (csq_qsim_werr). */
+     * needed by gptq for every quantized layer. */
     const struct csq_stats *stats;
+    /* With stats, also each layer's output error E_l(b) (csq_qsim_werr),
+     * which costs about what GPTQ's column updates cost. */
+    int werr;
     /* [nlayers] weights already quantized at wbits[l] (borrowed; they must
      * outlive the simulator), NULL entries quantized here; or NULL.  Sweep
      * quantizes each (layer, width) once and simulates many configs. */
@@ -77,8 +79,8 @@ int csq_qsim_quantize_weight(const struct csq_graph *g, int l, int bits,
  * (same graph; CSQ_EINVAL when src lacks one at the same width), so
  * dst needs no calibration pass of its own. */
 int csq_qsim_copy_ranges(struct csq_qsim *dst, const struct csq_qsim *src);
-/* Layer l's E_l(b) at its width (mpq/werr.h), or NAN when float or no
- * statistics were given. */
+/* Layer l's E_l(b) at its width (mpq/werr.h), or NAN when float or not
+ * computed (no statistics, or werr not asked). */
 double csq_qsim_werr(const struct csq_qsim *q, int l);
 /* What gptq did to layer l (groups that fell back to rtn, ...), or NULL
  * when the layer is float or was quantized by rtn. */
