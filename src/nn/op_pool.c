@@ -404,80 +404,69 @@ static int global_run(struct csq_kargs *a, const char *op, int avg)
     return 0;
 }
 
+/* Channels per work item of an NHWC global pool: accumulators on the stack. */
+#define GCH 64
+
+/* The global pools of cn <= GCH contiguous channels at x, over hw pixels
+ * stride apart, each channel summed in pixel order as the NCHW loop does;
+ * the first keep of them into y. */
+static void global_chunk(const float *x, int64_t hw, int64_t stride, int64_t cn, int64_t keep,
+                         int avg, float *y)
+{
+    double acc[GCH];
+    float m[GCH];
+    int64_t p, k;
+
+    for (k = 0; k < cn; k++) {
+        acc[k] = 0;
+        m[k] = -INFINITY;
+    }
+    for (p = 0; p < hw; p++) {
+        const float *r = x + p * stride;
+
+        if (avg)
+            for (k = 0; k < cn; k++)
+                acc[k] += r[k];
+        else
+            for (k = 0; k < cn; k++)
+                m[k] = r[k] > m[k] ? r[k] : m[k];
+    }
+    for (k = 0; k < keep; k++)
+        y[k] = avg ? (hw ? (float)(acc[k] / (double)hw) : 0.0f) : m[k];
+}
+
 /* The global pools of a channel-blocked input (nChw8c or nChw16c:
- * a->in_blk = b, viewed as N x Cpad x H x W), each channel summed over
- * the pixels in the same order as the NCHW loop; padding channels are
+ * a->in_blk = b, viewed as N x Cpad x H x W); padding channels are
  * dropped. */
 static void global_blocked(const struct csq_kargs *a, int avg)
 {
     const struct csq_tensor *x = a->in[0];
-    const float *xd = x->data;
-    float *y = a->out[0]->data;
     int64_t b = a->in_blk, nb = x->dims[0], hw = x->dims[2] * x->dims[3];
     int64_t c = a->out[0]->dims[1], blocks = x->dims[1] / b, it;
 
 #pragma omp parallel for num_threads(nthreads(a)) schedule(static)
     for (it = 0; it < nb * blocks; it++) {
-        int64_t n = it / blocks, c0 = it % blocks * b, p, k;
-        const float *xp = xd + it * hw * b;
-        double acc[16] = { 0 };
-        float m[16];
+        int64_t n = it / blocks, c0 = it % blocks * b;
 
-        for (k = 0; k < b; k++)
-            m[k] = -INFINITY;
-        for (p = 0; p < hw; p++) {
-            const float *r = xp + p * b;
-
-            if (avg)
-                for (k = 0; k < b; k++)
-                    acc[k] += r[k];
-            else
-                for (k = 0; k < b; k++)
-                    m[k] = r[k] > m[k] ? r[k] : m[k];
-        }
-        for (k = 0; k < b && c0 + k < c; k++)
-            y[n * c + c0 + k] = avg ? (hw ? (float)(acc[k] / (double)hw) : 0.0f) : m[k];
+        global_chunk((const float *)x->data + it * hw * b, hw, b, b, c - c0 < b ? c - c0 : b,
+                     avg, (float *)a->out[0]->data + n * c + c0);
     }
 }
 
-/* Channels per work item of an NHWC global pool: accumulators on the stack. */
-#define GCH 64
-
 /* The global pools of an NHWC input (the layout the engine keeps a oneDNN
- * convolution's output in: a->in_blk, viewed as N x H x W x C), summing
- * each channel over the pixels in the same order as the NCHW loop. */
+ * convolution's output in: a->in_blk, viewed as N x H x W x C). */
 static void global_nhwc(const struct csq_kargs *a, int avg)
 {
     const struct csq_tensor *x = a->in[0];
-    const float *xd = x->data;
-    float *y = a->out[0]->data;
     int64_t nb = x->dims[0], hw = x->dims[1] * x->dims[2], c = x->dims[3];
     int64_t chunks = (c + GCH - 1) / GCH, it;
 
 #pragma omp parallel for num_threads(nthreads(a)) schedule(static)
     for (it = 0; it < nb * chunks; it++) {
         int64_t n = it / chunks, c0 = it % chunks * GCH, cn = c - c0 < GCH ? c - c0 : GCH;
-        const float *xp = xd + n * hw * c + c0;
-        double acc[GCH];
-        float m[GCH];
-        int64_t p, k;
 
-        for (k = 0; k < cn; k++) {
-            acc[k] = 0;
-            m[k] = -INFINITY;
-        }
-        for (p = 0; p < hw; p++) {
-            const float *r = xp + p * c;
-
-            if (avg)
-                for (k = 0; k < cn; k++)
-                    acc[k] += r[k];
-            else
-                for (k = 0; k < cn; k++)
-                    m[k] = r[k] > m[k] ? r[k] : m[k];
-        }
-        for (k = 0; k < cn; k++)
-            y[n * c + c0 + k] = avg ? (hw ? (float)(acc[k] / (double)hw) : 0.0f) : m[k];
+        global_chunk((const float *)x->data + n * hw * c + c0, hw, c, cn, cn, avg,
+                     (float *)a->out[0]->data + n * c + c0);
     }
 }
 
