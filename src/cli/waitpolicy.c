@@ -16,12 +16,12 @@
  * faster than passive.  So csmpq spins briefly when nothing else is
  * runnable as it starts, and sleeps otherwise.  The spin is short enough
  * that a process arriving later costs no more than with passive threads
- * (BENCHMARKS.md: 3000 ran as fast when quiet but lost a third more then).  OpenBLAS's own threads
- * keep calling sched_yield for 2^28 cycles (about 0.1 s) after each
- * threaded call, so one classifier Gemm per image kept a third thread
- * runnable on 2 cores through every OpenMP convolution: with the timeout
- * at its minimum mobilenet_v2 at batch 1 went from about 146 to 220
- * images/s on a quiet machine (BENCHMARKS.md).
+ * (BENCHMARKS.md: 3000 ran as fast when quiet but lost a third more then).
+ * OpenBLAS's own threads keep calling sched_yield for 2^28 cycles (about
+ * 0.1 s) after each threaded call, so one classifier Gemm per image kept
+ * a third thread runnable on 2 cores through every OpenMP convolution:
+ * with the timeout at its minimum mobilenet_v2 at batch 1 went from about
+ * 146 to 220 images/s on a quiet machine (BENCHMARKS.md).
  *
  * How: libgomp and OpenBLAS read their environment once, in their ELF
  * constructors, before main(); and a variable set earlier still
