@@ -3,8 +3,8 @@
 # the source model and the config independently of csmpq: the metadata
 # (csmpq.bits = the config's widths, csmpq.source_sha256 = hashlib's digest
 # of the source), one DequantizeLinear (axis 0) per quantized weight whose
-# int8 levels are round(w / scale) clipped to the b-bit range of the float
-# weight (rtn, DESIGN §7), one QuantizeLinear per quantized input, each
+# int8 levels (uint8 around zero point 128 at 8 bits) are round(w / scale)
+# clipped to the b-bit range of the float weight (rtn, DESIGN §7), one QuantizeLinear per quantized input, each
 # quantized layer's bias as int32 levels round(b / t) (half to even) at the
 # grid t = float32(s_x) float32(s_w) per output channel into a
 # DequantizeLinear (axis 0) that ONNX Runtime folds into QLinearConv, the
@@ -60,7 +60,7 @@ check([i.name for i in m.graph.input] == [i.name for i in s.graph.input] and
 init = {t.name: numpy_helper.to_array(t) for t in m.graph.initializer}
 sinit = {t.name: numpy_helper.to_array(t) for t in s.graph.initializer}
 dq = [n for n in m.graph.node if n.op_type == 'DequantizeLinear' and n.input[0] in init
-      and init[n.input[0]].dtype == np.int8]
+      and init[n.input[0]].dtype in (np.int8, np.uint8)]
 qs = [n for n in m.graph.node if n.op_type == 'QuantizeLinear']
 check(len(dq) == len(want), '%d weight DequantizeLinear for %d layers' % (len(dq), len(want)))
 check(len(qs) == len(want), '%d QuantizeLinear for %d layers' % (len(qs), len(want)))
@@ -73,8 +73,13 @@ for n in dq:
     axis = [a.i for a in n.attribute if a.name == 'axis']
     w = sinit[wname]
     b = bynode[conv[wname].name][0]
-    check(axis == [0] and not zp.any() and sc.shape == (w.shape[0],),
-          '%s: axis 0, zero point 0, one scale per output channel' % wname)
+    # 8-bit levels sit in uint8 around 128 (ONNX Runtime's u8s8 saturates)
+    z0 = 128 if b == 8 else 0
+    check(axis == [0] and lv.dtype == (np.uint8 if b == 8 else np.int8) and
+          zp.dtype == lv.dtype and (zp.astype(int) == z0).all() and sc.shape == (w.shape[0],),
+          '%s: axis 0, %s with zero point %d, one scale per output channel'
+          % (wname, lv.dtype, z0))
+    lv = lv.astype(np.int64) - z0
     sh = (-1,) + (1,) * (w.ndim - 1)
     ref = np.round(w.astype(np.float64) / sc.reshape(sh))
     qmax = 2 ** (b - 1) - 1
@@ -209,11 +214,17 @@ sinit = {t.name: numpy_helper.to_array(t) for t in src.graph.initializer}
 init = {t.name: numpy_helper.to_array(t) for t in m.graph.initializer}
 prod = {o: n for n in m.graph.node for o in n.output}
 fails = []
-for node, ch in (('/conv1/Conv', 2), ('/conv2/Conv', 5), ('/fc/Gemm', 3)):
+for node, ch, bits in (('/conv1/Conv', 2, 8), ('/conv2/Conv', 5, 4), ('/fc/Gemm', 3, 8)):
     n = [x for x in m.graph.node if x.name == node][0]
     xq, wq, bq = prod[n.input[0]], prod[n.input[1]], prod[n.input[2]]
     sx = init[xq.input[1]]
-    lev, sw = init[wq.input[0]][ch], init[wq.input[1]][ch]
+    lv, wz = init[wq.input[0]], init[wq.input[2]]
+    z0 = 128 if bits == 8 else 0
+    if lv.dtype != (np.uint8 if bits == 8 else np.int8) or (wz.astype(int) != z0).any():
+        print('%s: %d-bit levels stored as %s with zero points %s: FAIL'
+              % (node, bits, lv.dtype, sorted(set(wz.tolist()))))
+        fails.append(node)
+    lev, sw = lv[ch].astype(np.int64) - z0, init[wq.input[1]][ch]
     bl, bs = init[bq.input[0]][ch], init[bq.input[1]][ch]
     b = sinit[[x for x in src.graph.node if x.name == node][0].input[2]][ch]
     want_sw = np.float32(abs(b)) / sx if b != 0 else np.float32(0)
