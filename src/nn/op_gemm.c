@@ -66,6 +66,23 @@ static int gemm_check(const struct csq_kargs *a, struct gemm *p)
 
 static_assert(sizeof(struct gemm) <= CSQ_OP_PLAN_BYTES, "gemm plan too big");
 
+/* C = alpha op(A) op(B) + beta C, row-major.  One row of A goes through
+ * sgemv: OpenBLAS 0.3.21's sgemm packs all of B on every call, even for
+ * one row, which at batch 1 copied the classifier's weights on every image
+ * (4% of mobilenet_v2's forward, BENCHMARKS.md). */
+static void sgemm_rows(int ta, int tb, int m, int n, int k, float alpha, const float *A, int lda,
+                       const float *B, int ldb, float beta, float *C, int ldc)
+{
+    if (m == 1) {
+        /* A's one row is contiguous either way: 1 x k, or k x 1 (transA) */
+        cblas_sgemv(CblasRowMajor, tb ? CblasNoTrans : CblasTrans, tb ? n : k, tb ? k : n,
+                    alpha, B, ldb, A, 1, beta, C, 1);
+        return;
+    }
+    cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans,
+                m, n, k, alpha, A, lda, B, ldb, beta, C, ldc);
+}
+
 int csq_op_gemm_plan(const struct csq_kargs *a, void *plan)
 {
     return gemm_check(a, plan);
@@ -121,10 +138,8 @@ int csq_op_gemm_run(struct csq_kargs *a)
             memset(y, 0, (size_t)(p.m * p.n) * sizeof *y);
         return 0;
     }
-    cblas_sgemm(CblasRowMajor, p.ta ? CblasTrans : CblasNoTrans, p.tb ? CblasTrans : CblasNoTrans,
-                (int)p.m, (int)p.n, (int)p.k, p.alpha, a->in[0]->data,
-                (int)a->in[0]->dims[1], a->in[1]->data, (int)a->in[1]->dims[1], beta, y,
-                (int)p.n);
+    sgemm_rows(p.ta, p.tb, (int)p.m, (int)p.n, (int)p.k, p.alpha, a->in[0]->data,
+               (int)a->in[0]->dims[1], a->in[1]->data, (int)a->in[1]->dims[1], beta, y, (int)p.n);
     return 0;
 }
 
@@ -230,8 +245,8 @@ int csq_op_matmul_run(struct csq_kargs *a)
     }
     if (a->in[1]->rank <= 2) {
         /* a shared weight: the whole stack of A is one tall matrix */
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)(p.batch * p.m), (int)p.n,
-                    (int)p.k, 1.0f, A, (int)p.k, B, (int)p.n, 0.0f, y, (int)p.n);
+        sgemm_rows(0, 0, (int)(p.batch * p.m), (int)p.n, (int)p.k, 1.0f, A, (int)p.k, B,
+                   (int)p.n, 0.0f, y, (int)p.n);
         return 0;
     }
     for (bi = 0; bi < p.batch; bi++) {
@@ -244,9 +259,8 @@ int csq_op_matmul_run(struct csq_kargs *a)
             oa += idx * p.sa[i];
             ob += idx * p.sb[i];
         }
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)p.m, (int)p.n, (int)p.k,
-                    1.0f, A + oa, (int)p.k, B + ob, (int)p.n, 0.0f, y + bi * p.m * p.n,
-                    (int)p.n);
+        sgemm_rows(0, 0, (int)p.m, (int)p.n, (int)p.k, 1.0f, A + oa, (int)p.k, B + ob,
+                   (int)p.n, 0.0f, y + bi * p.m * p.n, (int)p.n);
     }
     return 0;
 }
