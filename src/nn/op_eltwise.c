@@ -140,28 +140,36 @@ static void bin_row(void *ctx, int64_t oi, const int64_t *off, const int64_t *s,
 /* Below this many output elements the blocked broadcast runs on one thread. */
 #define BLK_PAR_MIN 32768
 
-/* hw pixels of B channels, y = x op s (s op x when s_first), the block's
- * width a constant so that each pixel is one or two vector operations */
+/* hw pixels of B channels, y = x op s (s op x when s_first), then the
+ * fused Relu as max(v, lo) with lo = 0 or -inf (NaN stays NaN).  Every
+ * choice is made outside the pixel loop and s - x is computed as
+ * -(x - s), which is exact, so each pixel is one or two vector operations:
+ * the scalar loop with its choices inside took 14% of efficientnet_b0's
+ * batch-1 forward on an AVX2 EPYC (BENCHMARKS.md, issue 16). */
 #define SCALE_PIXELS(B, EXPR)                                               \
     for (p = 0; p < hw; p++) {                                              \
         const float *xr = x + p * (B);                                      \
         float *yr = y + p * (B);                                            \
+        _Pragma("omp simd")                                                 \
         for (k = 0; k < (B); k++) {                                         \
-            float xv = s_first ? s[k] : xr[k], yv = s_first ? xr[k] : s[k]; \
             float v = EXPR;                                                 \
-            yr[k] = relu && v < 0.0f ? 0.0f : v;                            \
+            yr[k] = v < lo ? lo : v;                                        \
         }                                                                   \
     }
 #define SCALE_OPS(B)                                                        \
     switch (op) {                                                           \
-    case OP_ADD: SCALE_PIXELS(B, xv + yv); break;                           \
-    case OP_SUB: SCALE_PIXELS(B, xv - yv); break;                           \
-    default: SCALE_PIXELS(B, xv * yv); break;                               \
+    case OP_ADD: SCALE_PIXELS(B, xr[k] + s[k]); break;                      \
+    case OP_SUB: SCALE_PIXELS(B, (xr[k] - s[k]) * sg); break;               \
+    default: SCALE_PIXELS(B, xr[k] * s[k]); break;                          \
     }
 
+#if defined(__GNUC__) && defined(__x86_64__) && !defined(__clang__)
+__attribute__((target_clones("avx512f", "avx2", "default")))
+#endif
 static void scale_block(int op, int s_first, int relu, int b, float *y, const float *x,
                         const float *s, int64_t hw)
 {
+    const float lo = relu ? 0.0f : -INFINITY, sg = s_first ? -1.0f : 1.0f;
     int64_t p, k;
 
     if (b == 16) {

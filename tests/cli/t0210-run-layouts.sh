@@ -6,7 +6,8 @@
 # with Relu, Clip, Sigmoid * x, a squeeze-excite scale
 # (GlobalAveragePool, conv, Sigmoid, broadcast Mul), constant per-channel
 # scale and shift of a batch's one image (1 x C x 1 x 1, first and second
-# operand), a 1x1 and a strided
+# operand; after the squeeze-excite, Relu(u - x) and Relu(x + t), whose
+# second Relu the Add runs), a 1x1 and a strided
 # conv, SiLUs (x * Sigmoid(x) and Sigmoid(x) * x, which oneDNN's Convs fold
 # in; one whose x has a third reader, which they do not) after a conv and a
 # depthwise conv feeding convs, GlobalAveragePool and GlobalMaxPool at the end,
@@ -32,6 +33,8 @@ class M(nn.Module):
         s.k = nn.Conv2d(9, 6, 1)
         s.w = nn.Parameter(torch.randn(1, 6, 1, 1))
         s.v = nn.Parameter(torch.randn(1, 6, 1, 1))
+        s.u = nn.Parameter(torch.randn(1, 13, 1, 1))
+        s.t = nn.Parameter(torch.randn(1, 13, 1, 1))
     def forward(s, x):
         a = F.max_pool2d(torch.relu(s.a(x)), 3, 2, 1)
         r = torch.relu(s.b(a) + s.c(a))
@@ -40,6 +43,7 @@ class M(nn.Module):
         e = s.e(d)
         e = e * torch.sigmoid(e)
         e = e * torch.sigmoid(s.se(F.adaptive_avg_pool2d(e, 1)))
+        e = torch.relu(torch.relu(s.u - e) + s.t)
         f = s.f(e)
         g = s.g(f)
         g = g * torch.sigmoid(g)
