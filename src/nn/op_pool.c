@@ -205,75 +205,124 @@ size_t csq_op_pool_scratch(const struct csq_kargs *a)
 /* Channels per work item of an NHWC pool: accumulators on the stack. */
 #define PCH 64
 
+/* One side of a 2-D pool in a layout of ops.h (0 NCHW, 1 NHWC, b > 1
+ * nChw{b}c with zero-padded channels) for N x C x H x W: the image and
+ * pixel strides, the stride of channels inside a chunk, and where the
+ * chunk starting at channel c0 lies in an image (a blocked side's chunks
+ * start at its blocks: c0 / b * hw * b = c0 * hw, as in NCHW). */
+struct side {
+    int lay;
+    int64_t hw, img, ps, cs;
+};
+
+static struct side side_of(int lay, int64_t c, int64_t hw)
+{
+    struct side s = { lay, hw, c * hw, lay == 0 ? 1 : lay == 1 ? c : lay, lay == 0 ? hw : 1 };
+
+    if (lay > 1)
+        s.img = (c + lay - 1) / lay * lay * hw;
+    return s;
+}
+
+static int64_t side_at(const struct side *s, int64_t c0)
+{
+    return s->lay == 1 ? c0 : c0 * s->hw;
+}
+
 /*
- * A 2-D pool with either side in NHWC (the layout the engine keeps oneDNN
- * convolutions' outputs in: a->in_blk, a->out_blk); x is N x C x H x W
- * read through (pixel, channel) strides, likewise y.  Per output pixel
- * the channels run innermost, contiguous in NHWC, and each channel sees
+ * A 2-D pool with either side in NHWC or channel blocks (the layouts the
+ * engine keeps oneDNN convolutions' outputs in: a->in_blk, a->out_blk).
+ * Per output pixel a chunk of channels runs innermost, contiguous unless
+ * that side is NCHW, within one block of a blocked side; each channel sees
  * the taps in the order pool_plane adds them (the same sums, the same
- * maxima).
+ * maxima).  A blocked output's padding channels are written 0.  On AVX2,
+ * resnet18's MaxPool in NCHW kept its neighbours out of nChw8c, and so two
+ * residual Adds out of their convolutions (BENCHMARKS.md, issue 16).
  */
-static void pool_nhwc(const struct pool *p, const struct taps *th, const struct taps *tw,
+/* The taps of one output pixel into cr channels' acc, channels xc apart;
+ * inlined with xc = 1 and cr = 8 or 16, a block's channels are one or two
+ * vector operations per tap. */
+static inline __attribute__((always_inline)) void
+pool_taps(const struct pool *p, const struct taps *h, const struct taps *t, const float *xb,
+          int64_t ps, int64_t xc, int64_t cr, float *acc)
+{
+    const struct csq_win *w = &p->w;
+    int64_t kh, kw, k;
+
+    for (kh = h->lo; kh < h->hi; kh++)
+        for (kw = t->lo; kw < t->hi; kw++) {
+            const float *xs = xb + ((h->start + kh * w->d[1]) * w->in[2] + t->start +
+                                    kw * w->d[2]) * ps;
+
+            if (p->avg)
+                for (k = 0; k < cr; k++)
+                    acc[k] += xs[k * xc];
+            else
+                for (k = 0; k < cr; k++)
+                    acc[k] = xs[k * xc] > acc[k] ? xs[k * xc] : acc[k];
+        }
+}
+
+/* One output row (image n's row h) of pool_laid, cy channels in chunks. */
+#if defined(__GNUC__) && defined(__x86_64__) && !defined(__clang__)
+__attribute__((target_clones("avx512f", "avx2", "default")))
+#endif
+static void pool_row(const struct pool *p, const struct taps *h, const struct taps *tw,
+                     const float *xn, float *yn, const struct side *xs_,
+                     const struct side *ys_, int64_t c, int64_t cy, int64_t chunk)
+{
+    int64_t ow, c0, k;
+
+    for (ow = 0; ow < p->w.out[2]; ow++) {
+        const struct taps *t = &tw[ow];
+        int64_t cnt = p->include_pad ? h->padded * t->padded : (h->hi - h->lo) * (t->hi - t->lo);
+
+        for (c0 = 0; c0 < cy; c0 += chunk) {
+            int64_t cn = cy - c0 < chunk ? cy - c0 : chunk, cr = c - c0 < cn ? c - c0 : cn;
+            const float *xb = xn + side_at(xs_, c0);
+            float acc[PCH], *yo = yn + ow * ys_->ps + side_at(ys_, c0);
+
+            for (k = 0; k < cn; k++)
+                acc[k] = p->avg || k >= cr ? 0.0f : -INFINITY;
+            if (xs_->cs == 1 && cr == 8)
+                pool_taps(p, h, t, xb, xs_->ps, 1, 8, acc);
+            else if (xs_->cs == 1 && cr == 16)
+                pool_taps(p, h, t, xb, xs_->ps, 1, 16, acc);
+            else if (xs_->cs == 1)
+                pool_taps(p, h, t, xb, xs_->ps, 1, cr, acc);    /* NHWC */
+            else if (cr > 0)
+                pool_taps(p, h, t, xb, xs_->ps, xs_->cs, cr, acc);
+            for (k = 0; k < cn; k++)
+                yo[k * ys_->cs] = !p->avg || k >= cr ? acc[k]
+                                  : cnt > 0 ? acc[k] / (float)cnt : 0.0f;
+        }
+    }
+}
+
+static void pool_laid(const struct pool *p, const struct taps *th, const struct taps *tw,
                       const struct csq_kargs *a)
 {
     const struct csq_win *w = &p->w;
     const float *x = a->in[0]->data;
     float *y = a->out[0]->data;
-    int in_nhwc = a->in_blk == 1, out_nhwc = a->out_blk == 1;
-    int64_t nb = a->in[0]->dims[0], c = in_nhwc ? a->in[0]->dims[3] : a->in[0]->dims[1];
-    int64_t H = w->in[1], W = w->in[2], OH = w->out[1], OW = w->out[2];
-    int64_t xc = in_nhwc ? 1 : H * W, xp = in_nhwc ? c : 1;
-    int64_t yc = out_nhwc ? 1 : OH * OW, yp = out_nhwc ? c : 1, r;
+    /* the plan's planes count true channels; a blocked view pads them */
+    int64_t nb = a->in[0]->dims[0], c = nb > 0 ? p->planes / nb : 0;
+    int64_t OH = w->out[1], OW = w->out[2];
+    struct side xs_ = side_of(a->in_blk, c, w->in[1] * w->in[2]);
+    struct side ys_ = side_of(a->out_blk, c, OH * OW);
+    int64_t chunk = a->in_blk > 1 ? a->in_blk : a->out_blk > 1 ? a->out_blk : PCH;
+    int64_t cy = a->out_blk > 1 ? (c + a->out_blk - 1) / a->out_blk * a->out_blk : c, r;
 
 #pragma omp parallel for num_threads(nthreads(a)) schedule(static)
-    for (r = 0; r < nb * OH; r++) {
-        int64_t n = r / OH, oh = r % OH, ow;
-        const struct taps *h = &th[oh];
-        const float *xn = x + n * c * H * W;
-        float *yr = y + n * c * OH * OW + oh * OW * yp;
-
-        for (ow = 0; ow < OW; ow++) {
-            const struct taps *t = &tw[ow];
-            int64_t cnt = p->include_pad ? h->padded * t->padded
-                                         : (h->hi - h->lo) * (t->hi - t->lo), c0;
-
-            for (c0 = 0; c0 < c; c0 += PCH) {
-                int64_t cn = c - c0 < PCH ? c - c0 : PCH, kh, kw, k;
-                float acc[PCH];
-
-                for (k = 0; k < cn; k++)
-                    acc[k] = p->avg ? 0.0f : -INFINITY;
-                for (kh = h->lo; kh < h->hi; kh++)
-                    for (kw = t->lo; kw < t->hi; kw++) {
-                        const float *xs = xn + ((h->start + kh * w->d[1]) * W +
-                                                t->start + kw * w->d[2]) * xp + c0 * xc;
-
-                        /* contiguous channels (NHWC) apart, so they vectorize */
-                        if (p->avg && xc == 1)
-                            for (k = 0; k < cn; k++)
-                                acc[k] += xs[k];
-                        else if (p->avg)
-                            for (k = 0; k < cn; k++)
-                                acc[k] += xs[k * xc];
-                        else if (xc == 1)
-                            for (k = 0; k < cn; k++)
-                                acc[k] = xs[k] > acc[k] ? xs[k] : acc[k];
-                        else
-                            for (k = 0; k < cn; k++)
-                                acc[k] = xs[k * xc] > acc[k] ? xs[k * xc] : acc[k];
-                    }
-                for (k = 0; k < cn; k++)
-                    yr[ow * yp + (c0 + k) * yc] =
-                        !p->avg ? acc[k] : cnt > 0 ? acc[k] / (float)cnt : 0.0f;
-            }
-        }
-    }
+    for (r = 0; r < nb * OH; r++)
+        pool_row(p, &th[r % OH], tw, x + r / OH * xs_.img,
+                 y + r / OH * ys_.img + r % OH * OW * ys_.ps, &xs_, &ys_, c, cy, chunk);
 }
 
 void csq_op_pool_blocks(const struct csq_kargs *a, int *in_blk, int *out_blk)
 {
-    /* 2-D pools: NHWC on either side */
-    *in_blk = *out_blk = a->in[0] && a->in[0]->rank == 4 ? 1 : 0;
+    /* 2-D pools: NHWC, or the channel blocks their producer keeps */
+    *in_blk = *out_blk = a->in[0] && a->in[0]->rank == 4 ? (a->in_blk > 1 ? a->in_blk : 1) : 0;
 }
 
 static int pool_run(struct csq_kargs *a, const char *op, int avg)
@@ -296,8 +345,8 @@ static int pool_run(struct csq_kargs *a, const char *op, int avg)
     tp[0] = t;
     tp[1] = t + p.w.out[0];
     tp[2] = t + p.w.out[0] + p.w.out[1];
-    if (a->in_blk == 1 || a->out_blk == 1) {
-        pool_nhwc(&p, tp[1], tp[2], a);
+    if (a->in_blk || a->out_blk) {
+        pool_laid(&p, tp[1], tp[2], a);
         return 0;
     }
 #pragma omp parallel for num_threads(nthreads(a)) schedule(static)

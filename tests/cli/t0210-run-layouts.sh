@@ -7,7 +7,9 @@
 # (GlobalAveragePool, conv, Sigmoid, broadcast Mul), constant per-channel
 # scale and shift of a batch's one image (1 x C x 1 x 1, first and second
 # operand; after the squeeze-excite, Relu(u - x) and Relu(x + t), whose
-# second Relu the Add runs), a 1x1 and a strided
+# second Relu the Add runs, then a MaxPool and an AveragePool of 13
+# channels added to their input, which keep its padded blocks), a 1x1 and
+# a strided
 # conv, SiLUs (x * Sigmoid(x) and Sigmoid(x) * x, which oneDNN's Convs fold
 # in; one whose x has a third reader, which they do not) after a conv and a
 # depthwise conv feeding convs, GlobalAveragePool and GlobalMaxPool at the end,
@@ -51,6 +53,7 @@ class M(nn.Module):
         e = e * torch.sigmoid(e)
         e = e * torch.sigmoid(s.se(F.adaptive_avg_pool2d(e, 1)))
         e = torch.relu(torch.relu(s.u - e) + s.t)
+        e = e + F.max_pool2d(e, 3, 1, 1) + F.avg_pool2d(e, 3, 1, 1, count_include_pad=False)
         f = s.f(e)
         g = s.g(f)
         g = g * torch.sigmoid(g)
