@@ -202,7 +202,8 @@ size_t csq_op_pool_scratch(const struct csq_kargs *a)
     return ((size_t)ntaps(&p) * sizeof(struct taps) + sizeof(float) - 1) / sizeof(float);
 }
 
-/* Channels per work item of an NHWC pool: accumulators on the stack. */
+/* Channels per chunk of a 2-D pool with no side blocked: accumulators on
+ * the stack. */
 #define PCH 64
 
 /* One side of a 2-D pool in a layout of ops.h (0 NCHW, 1 NHWC, b > 1
