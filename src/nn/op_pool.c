@@ -208,38 +208,23 @@ size_t csq_op_pool_scratch(const struct csq_kargs *a)
 
 /* One side of a 2-D pool in a layout of ops.h (0 NCHW, 1 NHWC, b > 1
  * nChw{b}c with zero-padded channels) for N x C x H x W: the image and
- * pixel strides, the stride of channels inside a chunk, and where the
- * chunk starting at channel c0 lies in an image (a blocked side's chunks
- * start at its blocks: c0 / b * hw * b = c0 * hw, as in NCHW). */
+ * pixel strides, the stride of channels inside a chunk, and the offset of
+ * chunk c0 as c0 * at (a blocked side's chunks start at its blocks, so
+ * c0 / b * hw * b = c0 * hw, as in NCHW). */
 struct side {
-    int lay;
-    int64_t hw, img, ps, cs;
+    int64_t img, ps, cs, at;
 };
 
 static struct side side_of(int lay, int64_t c, int64_t hw)
 {
-    struct side s = { lay, hw, c * hw, lay == 0 ? 1 : lay == 1 ? c : lay, lay == 0 ? hw : 1 };
+    struct side s = { c * hw, lay == 0 ? 1 : lay == 1 ? c : lay, lay == 0 ? hw : 1,
+                      lay == 1 ? 1 : hw };
 
     if (lay > 1)
         s.img = (c + lay - 1) / lay * lay * hw;
     return s;
 }
 
-static int64_t side_at(const struct side *s, int64_t c0)
-{
-    return s->lay == 1 ? c0 : c0 * s->hw;
-}
-
-/*
- * A 2-D pool with either side in NHWC or channel blocks (the layouts the
- * engine keeps oneDNN convolutions' outputs in: a->in_blk, a->out_blk).
- * Per output pixel a chunk of channels runs innermost, contiguous unless
- * that side is NCHW, within one block of a blocked side; each channel sees
- * the taps in the order pool_plane adds them (the same sums, the same
- * maxima).  A blocked output's padding channels are written 0.  On AVX2,
- * resnet18's MaxPool in NCHW kept its neighbours out of nChw8c, and so two
- * residual Adds out of their convolutions (BENCHMARKS.md, issue 16).
- */
 /* The taps of one output pixel into cr channels' acc, channels xc apart;
  * inlined with xc = 1 and cr = 8 or 16, a block's channels are one or two
  * vector operations per tap. */
@@ -280,8 +265,8 @@ static void pool_row(const struct pool *p, const struct taps *h, const struct ta
 
         for (c0 = 0; c0 < cy; c0 += chunk) {
             int64_t cn = cy - c0 < chunk ? cy - c0 : chunk, cr = c - c0 < cn ? c - c0 : cn;
-            const float *xb = xn + side_at(xs_, c0);
-            float acc[PCH], *yo = yn + ow * ys_->ps + side_at(ys_, c0);
+            const float *xb = xn + c0 * xs_->at;
+            float acc[PCH], *yo = yn + ow * ys_->ps + c0 * ys_->at;
 
             for (k = 0; k < cn; k++)
                 acc[k] = p->avg || k >= cr ? 0.0f : -INFINITY;
@@ -300,6 +285,16 @@ static void pool_row(const struct pool *p, const struct taps *h, const struct ta
     }
 }
 
+/*
+ * A 2-D pool with either side in NHWC or channel blocks (the layouts the
+ * engine keeps oneDNN convolutions' outputs in: a->in_blk, a->out_blk).
+ * Per output pixel a chunk of channels runs innermost, contiguous unless
+ * that side is NCHW, within one block of a blocked side; each channel sees
+ * the taps in the order pool_plane adds them (the same sums, the same
+ * maxima).  A blocked output's padding channels are written 0.  On AVX2,
+ * resnet18's MaxPool in NCHW kept its neighbours out of nChw8c, and so two
+ * residual Adds out of their convolutions (BENCHMARKS.md, issue 16).
+ */
 static void pool_laid(const struct pool *p, const struct taps *th, const struct taps *tw,
                       const struct csq_kargs *a)
 {
@@ -460,6 +455,18 @@ static int global_run(struct csq_kargs *a, const char *op, int avg)
 /* The global pools of cn <= GCH contiguous channels at x, over hw pixels
  * stride apart, each channel summed in pixel order as the NCHW loop does;
  * the first keep of them into y. */
+/* acc[k] += x[p * b + k] over hw pixels; inlined with b = 8 or 16 */
+static inline __attribute__((always_inline)) void sum_block(const float *x, int64_t hw,
+                                                            int64_t b, double *acc)
+{
+    int64_t p, k;
+
+    for (p = 0; p < hw; p++)
+#pragma omp simd
+        for (k = 0; k < b; k++)
+            acc[k] += x[p * b + k];
+}
+
 #if defined(__GNUC__) && defined(__x86_64__) && !defined(__clang__)
 __attribute__((target_clones("avx512f", "avx2", "default")))
 #endif
@@ -478,15 +485,9 @@ static void global_chunk(const float *x, int64_t hw, int64_t stride, int64_t cn,
      * sums as vectors: the loop over any cn stayed scalar, 6% of
      * efficientnet_b0's batch-1 forward (BENCHMARKS.md, issue 16) */
     if (avg && cn == 16 && stride == 16)
-        for (p = 0; p < hw; p++)
-#pragma omp simd
-            for (k = 0; k < 16; k++)
-                acc[k] += x[p * 16 + k];
+        sum_block(x, hw, 16, acc);
     else if (avg && cn == 8 && stride == 8)
-        for (p = 0; p < hw; p++)
-#pragma omp simd
-            for (k = 0; k < 8; k++)
-                acc[k] += x[p * 8 + k];
+        sum_block(x, hw, 8, acc);
     else
         for (p = 0; p < hw; p++) {
             const float *r = x + p * stride;
