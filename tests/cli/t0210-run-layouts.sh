@@ -72,30 +72,29 @@ np.save(sys.argv[1] + "/x.npy", x.numpy())
 np.save(sys.argv[1] + "/ref.npy", y.numpy())
 PYEOF
 ok $? "model and PyTorch reference written"
-for isa in default avx2 portable; do
-    if [ $isa = default ]; then
-        "$CSMPQ" run -m "$TMP/m.onnx" --input "$TMP/x.npy" --output "$TMP/y.npy" -j 2 2>"$TMP/err"
-    else
-        CSMPQ_ISA=$isa "$CSMPQ" run -m "$TMP/m.onnx" --input "$TMP/x.npy" --output "$TMP/y.npy" -j 2 2>"$TMP/err"
-    fi
-    ok $? "$isa: run exits 0"
+# judge LABEL COMMAND...: COMMAND runs csmpq on the model; its output
+# against PyTorch's
+judge() {
+    label=$1
+    shift
+    "$@" run -m "$TMP/m.onnx" --input "$TMP/x.npy" --output "$TMP/y.npy" -j 2 2>"$TMP/err"
+    ok $? "$label: run exits 0"
     npy_close "$TMP/y.npy" "$TMP/ref.npy" 1e-4 >"$TMP/cmp" 2>&1
-    ok $? "$isa: output matches PyTorch ($(cat "$TMP/cmp"))"
-done
+    ok $? "$label: output matches PyTorch ($(cat "$TMP/cmp"))"
+}
+judge default "$CSMPQ"
+judge avx2 env CSMPQ_ISA=avx2 "$CSMPQ"
+judge portable env CSMPQ_ISA=portable "$CSMPQ"
 if grep -qa __asan_init "$CSMPQ"; then
     # AddressSanitizer's shadow memory under qemu-user exhausts the machine
     skip "emulated CPUs without AVX2: output matches PyTorch" "a sanitizer build"
 elif command -v qemu-x86_64 >/dev/null && [ "$(uname -m)" = x86_64 ]; then
     for cpu in Nehalem:"avx512f 0 avx2 0 avx 0" SandyBridge:"avx512f 0 avx2 0 avx 1"; do
-        QEMU="qemu-x86_64 -cpu ${cpu%%:*}"
-        has=$($QEMU "$top_builddir/tests/tools/cpu-has" 2>/dev/null)
+        has=$(qemu-x86_64 -cpu "${cpu%%:*}" "$top_builddir/tests/tools/cpu-has" 2>/dev/null)
         test "$has" = "${cpu#*:}"
         ok $? "${cpu%%:*}: the emulated CPU is the one asked for ($has)"
-        OMP_WAIT_POLICY=PASSIVE OPENBLAS_THREAD_TIMEOUT=4 $QEMU "$CSMPQ" run -m "$TMP/m.onnx" \
-            --input "$TMP/x.npy" --output "$TMP/y.npy" -j 2 2>"$TMP/err"
-        ok $? "${cpu%%:*}: run exits 0"
-        npy_close "$TMP/y.npy" "$TMP/ref.npy" 1e-4 >"$TMP/cmp" 2>&1
-        ok $? "${cpu%%:*}: output matches PyTorch ($(cat "$TMP/cmp"))"
+        judge "${cpu%%:*}" env OMP_WAIT_POLICY=PASSIVE OPENBLAS_THREAD_TIMEOUT=4 \
+            qemu-x86_64 -cpu "${cpu%%:*}" "$CSMPQ"
     done
 else
     skip "emulated CPUs without AVX2: output matches PyTorch" \
