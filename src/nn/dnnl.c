@@ -34,7 +34,6 @@ struct slot {
 struct csq_dnnl_conv {
     dnnl_primitive_t conv, rx, ry;  /* rx, ry NULL: no reorder needed */
     dnnl_primitive_t conv_add;      /* conv + r, then its act (csq_dnnl_conv_add) */
-    dnnl_primitive_t conv_silu;     /* conv, then x * sigmoid(x) (csq_dnnl_conv_silu) */
     dnnl_convolution_desc_t cd;
     int nthreads;
     dnnl_memory_desc_t xmd, wmd, ymd, padmd;    /* the primitive's */
@@ -292,8 +291,6 @@ void csq_dnnl_conv_free(struct csq_dnnl_conv *c)
         dnnl_primitive_destroy(c->conv);
     if (c->conv_add)
         dnnl_primitive_destroy(c->conv_add);
-    if (c->conv_silu)
-        dnnl_primitive_destroy(c->conv_silu);
     if (c->rx)
         dnnl_primitive_destroy(c->rx);
     if (c->ry)
@@ -323,10 +320,10 @@ void csq_dnnl_conv_blocks(const struct csq_dnnl_conv *c, int *xblk, int *yblk)
     *yblk = c->yblk;
 }
 
-/* *out: c's convolution with post-ops (a sum when sum, then eltwise alg
- * with alpha, beta unless alg is 0) in c's own layouts, weights and
- * scratchpad size; NULL and 0 when oneDNN refuses. */
-static int make_post(struct csq_dnnl_conv *c, int sum, int alg, float alpha, float beta,
+/* *out: c's convolution with post-ops (a sum, then eltwise alg with
+ * alpha, beta unless alg is 0) in c's own layouts, weights and scratchpad
+ * size; NULL and 0 when oneDNN refuses. */
+static int make_post(struct csq_dnnl_conv *c, int alg, float alpha, float beta,
                      dnnl_primitive_t *out)
 {
     dnnl_primitive_attr_t attr = NULL;
@@ -338,7 +335,7 @@ static int make_post(struct csq_dnnl_conv *c, int sum, int alg, float alpha, flo
     if (dnnl_primitive_attr_create(&attr) == dnnl_success &&
         dnnl_primitive_attr_set_scratchpad_mode(attr, dnnl_scratchpad_mode_user) == dnnl_success &&
         dnnl_post_ops_create(&po) == dnnl_success &&
-        (!sum || dnnl_post_ops_append_sum(po, 1.0f) == dnnl_success) &&
+        dnnl_post_ops_append_sum(po, 1.0f) == dnnl_success &&
         (alg == 0 || dnnl_post_ops_append_eltwise(po, 1.0f, (dnnl_alg_kind_t)alg, alpha,
                                                   beta) == dnnl_success) &&
         dnnl_primitive_attr_set_post_ops(attr, po) == dnnl_success &&
@@ -367,16 +364,8 @@ int csq_dnnl_conv_add(struct csq_dnnl_conv *c, int act, float lo, float hi)
 {
     if (c->conv_add)
         return 1;
-    return make_post(c, 1, act == 0 ? 0 : act == 1 ? dnnl_eltwise_relu : dnnl_eltwise_clip,
+    return make_post(c, act == 0 ? 0 : act == 1 ? dnnl_eltwise_relu : dnnl_eltwise_clip,
                      act == 1 ? 0.0f : lo, act == 1 ? 0.0f : hi, &c->conv_add);
-}
-
-int csq_dnnl_conv_silu(struct csq_dnnl_conv *c)
-{
-    if (c->conv_silu)
-        return 1;
-    /* swish with alpha 1: x * sigmoid(x) */
-    return make_post(c, 0, dnnl_eltwise_swish, 1.0f, 0.0f, &c->conv_silu);
 }
 
 static int exec(dnnl_primitive_t p, dnnl_stream_t st, int n, const dnnl_exec_arg_t *args)
@@ -457,8 +446,7 @@ int csq_dnnl_conv_run(struct csq_dnnl_conv *c, int tid, const float *x, const fl
     /* the sum post-op adds what y holds: r, copied while y is in cache */
     if (r)
         memcpy(y, r, dnnl_memory_desc_get_size(&c->ymd));
-    rc = rc || exec(r ? c->conv_add : flags & CSQ_DNNL_SILU ? c->conv_silu : c->conv, s->stream,
-                    n, a);
+    rc = rc || exec(r ? c->conv_add : c->conv, s->stream, n, a);
     if (!rc && yout) {
         dnnl_exec_arg_t ra[2] = {{DNNL_ARG_FROM, s->yb}, {DNNL_ARG_TO, s->y}};
 
@@ -521,12 +509,6 @@ int csq_dnnl_conv_run(struct csq_dnnl_conv *c, int tid, const float *x, const fl
 int csq_dnnl_conv_add(struct csq_dnnl_conv *c, int act, float lo, float hi)
 {
     (void)c; (void)act; (void)lo; (void)hi;
-    return 0;
-}
-
-int csq_dnnl_conv_silu(struct csq_dnnl_conv *c)
-{
-    (void)c;
     return 0;
 }
 

@@ -46,7 +46,6 @@ struct csq_dnnl_conv;
 /* run flags: images already in the primitive's own layouts */
 #define CSQ_DNNL_X_BLOCKED 1u   /* x is in the source's layout */
 #define CSQ_DNNL_Y_BLOCKED 2u   /* write y in the destination's layout */
-#define CSQ_DNNL_SILU 4u        /* y = s * sigmoid(s) of s = conv(x) + bias (csq_dnnl_conv_silu) */
 
 /* 1 when oneDNN is built in and not switched off by CSMPQ_ISA=portable. */
 int csq_dnnl_enabled(void);
@@ -91,11 +90,6 @@ int csq_dnnl_conv_run(struct csq_dnnl_conv *c, int tid, const float *x, const fl
  * destination's layout: csq_dnnl_conv_run with r non-NULL, Y_BLOCKED.
  * 1 when it can, 0 when oneDNN refuses (then run only with r NULL). */
 int csq_dnnl_conv_add(struct csq_dnnl_conv *c, int act, float lo, float hi);
-
-/* Makes c also able to run y = s * sigmoid(s), s = conv(x) + bias (a
- * SiLU after it, as Sigmoid and Mul): csq_dnnl_conv_run with flags
- * CSQ_DNNL_SILU.  1 when it can, 0 when oneDNN refuses. */
-int csq_dnnl_conv_silu(struct csq_dnnl_conv *c);
 
 /* A line naming the kernel oneDNN picked ("brgconv:avx512_core"), for -v
  * and the benchmarks. */

@@ -41,6 +41,7 @@ void csq_op_conv_release(void *plan);
 void csq_op_conv_blocks(const struct csq_kargs *a, int *in_blk, int *out_blk);
 int csq_op_conv_fuse_add(void *plan, int act, float lo, float hi);
 int csq_op_conv_fuse_silu(void *plan);
+void csq_op_silu_span(float *y, int64_t n);
 void csq_op_pool_blocks(const struct csq_kargs *a, int *in_blk, int *out_blk);
 void csq_op_globalpool_blocks(const struct csq_kargs *a, int *in_blk, int *out_blk);
 /* op_gemm.c */

@@ -102,9 +102,20 @@ static inline float exp_nonpos(float t)
     return p * sc.f;
 }
 
-/* 1 / (1 + exp(-v)) from exp(-|v|), so nothing overflows.  Cloned for
- * AVX-512 and AVX2 (picked at load time); EfficientNet spent 45% of its
- * forward pass in the scalar expf of this op (BENCHMARKS.md, issue 16). */
+/* 1 / (1 + exp(-v)) from exp(-|v|), so nothing overflows; every value
+ * computed, then selected: no branch left to trap or to keep the loops
+ * below from vectorizing. */
+static inline float sigmoid_of(float v)
+{
+    float nv = -v, e = exp_nonpos(v < 0.0f ? v : nv);
+    float d = 1.0f / (1.0f + e), ed = e * d;
+
+    return v >= 0.0f ? d : ed;
+}
+
+/* Cloned for AVX-512 and AVX2 (picked at load time); EfficientNet spent
+ * 45% of its forward pass in the scalar expf of this op (BENCHMARKS.md,
+ * issue 16). */
 #if defined(__GNUC__) && defined(__x86_64__) && !defined(__clang__)
 __attribute__((target_clones("avx512f", "avx2", "default")))
 #endif
@@ -114,12 +125,25 @@ static void sigmoid_span(const float *x, float *o, int64_t n)
 
 #pragma omp simd
     for (i = 0; i < n; i++) {
-        /* every value computed, then selected: no branch left to trap */
-        float v = x[i], nv = -v, e = exp_nonpos(v < 0.0f ? v : nv);
-        float d = 1.0f / (1.0f + e), ed = e * d, s = v >= 0.0f ? d : ed;
+        float v = x[i], s = sigmoid_of(v);
 
         o[i] = v != v ? v : s;              /* NaN stays NaN */
     }
+}
+
+/* The SiLU a Conv writes in place of a following Sigmoid and Mul: in
+ * csmpq's own vector code, as oneDNN 2.6's swish post-op took 40% more
+ * time than the convolutions it followed (efficientnet_b0, BENCHMARKS.md). */
+#if defined(__GNUC__) && defined(__x86_64__) && !defined(__clang__)
+__attribute__((target_clones("avx512f", "avx2", "default")))
+#endif
+void csq_op_silu_span(float *y, int64_t n)
+{
+    int64_t i;
+
+#pragma omp simd
+    for (i = 0; i < n; i++)
+        y[i] *= sigmoid_of(y[i]);           /* NaN stays NaN */
 }
 
 #define SIG_CHUNK 4096

@@ -10,7 +10,7 @@
 # second Relu the Add runs, then a MaxPool and an AveragePool of 13
 # channels added to their input, which keep its padded blocks), a 1x1 and
 # a strided
-# conv, SiLUs (x * Sigmoid(x) and Sigmoid(x) * x, which oneDNN's Convs fold
+# conv, SiLUs (x * Sigmoid(x) and Sigmoid(x) * x, which Convs run by oneDNN fold
 # in; one whose x has a third reader, which they do not) after a conv and a
 # depthwise conv feeding convs, GlobalAveragePool and GlobalMaxPool at the end,
 # against PyTorch's forward of the same module, under each CSMPQ_ISA (the
