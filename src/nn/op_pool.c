@@ -306,7 +306,10 @@ static void pool_laid(const struct pool *p, const struct taps *th, const struct 
     int64_t OH = w->out[1], OW = w->out[2];
     struct side xs_ = side_of(a->in_blk, c, w->in[1] * w->in[2]);
     struct side ys_ = side_of(a->out_blk, c, OH * OW);
-    int64_t chunk = a->in_blk > 1 ? a->in_blk : a->out_blk > 1 ? a->out_blk : PCH;
+    /* NHWC in chunks of 16 channels, a constant width like a block's:
+     * resnet18's MaxPool took 0.71 ms in chunks of 64, 0.28-0.38 in 16s */
+    int64_t chunk = a->in_blk > 1 ? a->in_blk : a->out_blk > 1 ? a->out_blk
+                                              : a->in_blk == 1 ? 16 : PCH;
     int64_t cy = a->out_blk > 1 ? (c + a->out_blk - 1) / a->out_blk * a->out_blk : c, r;
 
 #pragma omp parallel for num_threads(nthreads(a)) schedule(static)
