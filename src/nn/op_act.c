@@ -39,7 +39,7 @@ static int unary_infer(struct csq_kargs *a, int allow_int64)
         const float *x_ = a->in[0]->data;                                   \
         float *o_ = a->out[0]->data;                                        \
         int64_t n_ = csq_tensor_numel(a->out[0]), i_;                       \
-        _Pragma("omp parallel for num_threads(CSQ_OP_NT(a)) if (n_ >= PAR_MIN)") \
+        _Pragma("omp parallel for simd num_threads(CSQ_OP_NT(a)) if (n_ >= PAR_MIN)") \
         for (i_ = 0; i_ < n_; i_++) {                                       \
             float v = x_[i_];                                               \
             o_[i_] = (EXPR);                                                \
