@@ -249,6 +249,25 @@ pool_taps(const struct pool *p, const struct taps *h, const struct taps *t, cons
         }
 }
 
+/* One chunk of cn channels of an output pixel, cr of them real (the rest
+ * a blocked output's padding, written 0), channels xc apart in the input
+ * and yc in the output; inlined with constant cn = cr and xc = yc = 1, its
+ * start, taps and store are a block's vector operations. */
+static inline __attribute__((always_inline)) void
+pool_chunk(const struct pool *p, const struct taps *h, const struct taps *t, const float *xb,
+           int64_t ps, int64_t xc, float *yo, int64_t yc, int64_t cn, int64_t cr, int64_t cnt)
+{
+    float acc[PCH];
+    int64_t k;
+
+    for (k = 0; k < cn; k++)
+        acc[k] = p->avg || k >= cr ? 0.0f : -INFINITY;
+    if (cr > 0)
+        pool_taps(p, h, t, xb, ps, xc, cr, acc);
+    for (k = 0; k < cn; k++)
+        yo[k * yc] = !p->avg || k >= cr ? acc[k] : cnt > 0 ? acc[k] / (float)cnt : 0.0f;
+}
+
 /* One output row (image n's row h) of pool_laid, cy channels in chunks. */
 #if defined(__GNUC__) && defined(__x86_64__) && !defined(__clang__)
 __attribute__((target_clones("avx512f", "avx2", "default")))
@@ -257,7 +276,7 @@ static void pool_row(const struct pool *p, const struct taps *h, const struct ta
                      const float *xn, float *yn, const struct side *xs_,
                      const struct side *ys_, int64_t c, int64_t cy, int64_t chunk)
 {
-    int64_t ow, c0, k;
+    int64_t ow, c0;
 
     for (ow = 0; ow < p->w.out[2]; ow++) {
         const struct taps *t = &tw[ow];
@@ -266,21 +285,17 @@ static void pool_row(const struct pool *p, const struct taps *h, const struct ta
         for (c0 = 0; c0 < cy; c0 += chunk) {
             int64_t cn = cy - c0 < chunk ? cy - c0 : chunk, cr = c - c0 < cn ? c - c0 : cn;
             const float *xb = xn + c0 * xs_->at;
-            float acc[PCH], *yo = yn + ow * ys_->ps + c0 * ys_->at;
+            float *yo = yn + ow * ys_->ps + c0 * ys_->at;
+            int unit = xs_->cs == 1 && ys_->cs == 1;
 
-            for (k = 0; k < cn; k++)
-                acc[k] = p->avg || k >= cr ? 0.0f : -INFINITY;
-            if (xs_->cs == 1 && cr == 8)
-                pool_taps(p, h, t, xb, xs_->ps, 1, 8, acc);
-            else if (xs_->cs == 1 && cr == 16)
-                pool_taps(p, h, t, xb, xs_->ps, 1, 16, acc);
+            if (unit && cn == 16 && cr == 16)
+                pool_chunk(p, h, t, xb, xs_->ps, 1, yo, 1, 16, 16, cnt);
+            else if (unit && cn == 8 && cr == 8)
+                pool_chunk(p, h, t, xb, xs_->ps, 1, yo, 1, 8, 8, cnt);
             else if (xs_->cs == 1)
-                pool_taps(p, h, t, xb, xs_->ps, 1, cr, acc);    /* NHWC */
-            else if (cr > 0)
-                pool_taps(p, h, t, xb, xs_->ps, xs_->cs, cr, acc);
-            for (k = 0; k < cn; k++)
-                yo[k * ys_->cs] = !p->avg || k >= cr ? acc[k]
-                                  : cnt > 0 ? acc[k] / (float)cnt : 0.0f;
+                pool_chunk(p, h, t, xb, xs_->ps, 1, yo, ys_->cs, cn, cr, cnt);    /* NHWC */
+            else
+                pool_chunk(p, h, t, xb, xs_->ps, xs_->cs, yo, ys_->cs, cn, cr, cnt);
         }
     }
 }
