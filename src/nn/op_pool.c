@@ -240,12 +240,15 @@ pool_taps(const struct pool *p, const struct taps *h, const struct taps *t, cons
             const float *xs = xb + ((h->start + kh * w->d[1]) * w->in[2] + t->start +
                                     kw * w->d[2]) * ps;
 
-            if (p->avg)
+            if (p->avg) {
+#pragma omp simd
                 for (k = 0; k < cr; k++)
                     acc[k] += xs[k * xc];
-            else
+            } else {
+#pragma omp simd
                 for (k = 0; k < cr; k++)
                     acc[k] = xs[k * xc] > acc[k] ? xs[k * xc] : acc[k];
+            }
         }
 }
 
@@ -260,10 +263,12 @@ pool_chunk(const struct pool *p, const struct taps *h, const struct taps *t, con
     float acc[PCH];
     int64_t k;
 
+#pragma omp simd
     for (k = 0; k < cn; k++)
         acc[k] = p->avg || k >= cr ? 0.0f : -INFINITY;
     if (cr > 0)
         pool_taps(p, h, t, xb, ps, xc, cr, acc);
+#pragma omp simd
     for (k = 0; k < cn; k++)
         yo[k * yc] = !p->avg || k >= cr ? acc[k] : cnt > 0 ? acc[k] / (float)cnt : 0.0f;
 }
@@ -321,8 +326,8 @@ static void pool_laid(const struct pool *p, const struct taps *th, const struct 
     int64_t OH = w->out[1], OW = w->out[2];
     struct side xs_ = side_of(a->in_blk, c, w->in[1] * w->in[2]);
     struct side ys_ = side_of(a->out_blk, c, OH * OW);
-    /* NHWC in chunks of 16 channels, a constant width like a block's:
-     * resnet18's MaxPool took 0.71 ms in chunks of 64, 0.28-0.38 in 16s */
+    /* NHWC in chunks of 16 channels, which pool_row inlines at that
+     * constant width like a block's (BENCHMARKS.md, issue 16) */
     int64_t chunk = a->in_blk > 1 ? a->in_blk : a->out_blk > 1 ? a->out_blk
                                               : a->in_blk == 1 ? 16 : PCH;
     int64_t cy = a->out_blk > 1 ? (c + a->out_blk - 1) / a->out_blk * a->out_blk : c, r;
