@@ -41,7 +41,6 @@ void csq_op_conv_release(void *plan);
 void csq_op_conv_blocks(const struct csq_kargs *a, int *in_blk, int *out_blk);
 int csq_op_conv_fuse_add(void *plan, int act, float lo, float hi);
 int csq_op_conv_fuse_silu(void *plan);
-void csq_op_silu_span(float *y, int64_t n);
 void csq_op_pool_blocks(const struct csq_kargs *a, int *in_blk, int *out_blk);
 void csq_op_globalpool_blocks(const struct csq_kargs *a, int *in_blk, int *out_blk);
 /* op_gemm.c */
@@ -64,6 +63,8 @@ CSQ_KERNEL(relu);
 CSQ_KERNEL(clip);
 CSQ_KERNEL(leakyrelu);
 CSQ_KERNEL(sigmoid);
+/* y = y * sigmoid(y) in place: a Conv's fused SiLU (op_conv.c) */
+void csq_op_silu_span(float *y, int64_t n);
 CSQ_KERNEL(hardsigmoid);
 CSQ_KERNEL(hardswish);
 CSQ_KERNEL(softmax);
