@@ -63,8 +63,9 @@ CSQ_KERNEL(relu);
 CSQ_KERNEL(clip);
 CSQ_KERNEL(leakyrelu);
 CSQ_KERNEL(sigmoid);
-/* y = y * sigmoid(y) in place: a Conv's fused SiLU (op_conv.c) */
-void csq_op_silu_span(float *y, int64_t n);
+/* y = y * sigmoid(y) in place on nt threads (1: the caller's): a Conv's
+ * fused SiLU (op_conv.c) */
+void csq_op_silu(float *y, int64_t n, int nt);
 CSQ_KERNEL(hardsigmoid);
 CSQ_KERNEL(hardswish);
 CSQ_KERNEL(softmax);

@@ -131,13 +131,10 @@ static void sigmoid_span(const float *x, float *o, int64_t n)
     }
 }
 
-/* The SiLU a Conv writes in place of a following Sigmoid and Mul: in
- * csmpq's own vector code, as oneDNN 2.6's swish post-op took 40% more
- * time than the convolutions it followed (efficientnet_b0, BENCHMARKS.md). */
 #if defined(__GNUC__) && defined(__x86_64__) && !defined(__clang__)
 __attribute__((target_clones("avx512f", "avx2", "default")))
 #endif
-void csq_op_silu_span(float *y, int64_t n)
+static void silu_span(float *y, int64_t n)
 {
     int64_t i;
 
@@ -147,6 +144,18 @@ void csq_op_silu_span(float *y, int64_t n)
 }
 
 #define SIG_CHUNK 4096
+
+/* The SiLU a Conv writes in place of a following Sigmoid and Mul: in
+ * csmpq's own vector code, as oneDNN 2.6's swish post-op took 40% more
+ * time than the convolutions it followed (efficientnet_b0, BENCHMARKS.md). */
+void csq_op_silu(float *y, int64_t n, int nt)
+{
+    int64_t c;
+
+#pragma omp parallel for num_threads(nt) if (nt > 1 && n >= PAR_MIN)
+    for (c = 0; c < n; c += SIG_CHUNK)
+        silu_span(y + c, n - c < SIG_CHUNK ? n - c : SIG_CHUNK);
+}
 
 int csq_op_sigmoid_run(struct csq_kargs *a)
 {

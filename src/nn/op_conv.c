@@ -54,8 +54,6 @@
  * 5-8% faster whole (BENCHMARKS.md, issue 16), 224x224 mobilenet_v2 the
  * same either way */
 #define DNNL_BATCH_IMG ((int64_t)256 << 10)
-/* floats per thread's share of a fused SiLU at batch 1 (16 KB, in L1) */
-#define SILU_CHUNK 4096
 
 enum { PATH_DW, PATH_1X1, PATH_COL, PATH_WINO, PATH_DNNL };
 
@@ -826,17 +824,6 @@ static int64_t img_floats(int64_t c, int64_t hw, int blk)
     return (blk > 1 ? (c + blk - 1) / blk * blk : c) * hw;
 }
 
-/* SiLU over one image of n floats on nt threads: a blocked layout's
- * padding too, which stays 0. */
-static void silu_split(float *y, int64_t n, int nt)
-{
-    int64_t c;
-
-#pragma omp parallel for num_threads(nt) if (n >= 4 * SILU_CHUNK)
-    for (c = 0; c < n; c += SILU_CHUNK)
-        csq_op_silu_span(y + c, n - c < SILU_CHUNK ? n - c : SILU_CHUNK);
-}
-
 /* Images through oneDNN: one at a time on all threads (batch 1), or one
  * image per thread in a loop over the batch.  Images in the primitive's
  * own layouts (the engine's in_blk / out_blk: NHWC, nChw16c ...) skip the
@@ -862,7 +849,7 @@ static int dnnl_run(const struct conv *p, const struct csq_kargs *a, const float
             if (p->relu && !p->dnnl_act && !a->sum)
                 act_block(p, yo, 1, ys, 0);
             if (a->silu)
-                silu_split(yo, ys, p->nt);
+                csq_op_silu(yo, ys, p->nt);     /* a blocked padding too: it stays 0 */
         }
     } else {
 #pragma omp parallel for num_threads(nt) schedule(dynamic, 1) reduction(| : rc)
@@ -875,7 +862,7 @@ static int dnnl_run(const struct conv *p, const struct csq_kargs *a, const float
             if (p->relu && !p->dnnl_act && !a->sum)
                 act_block(p, yo, 1, ys, 0);
             if (a->silu)
-                csq_op_silu_span(yo, ys);     /* the image this thread just wrote */
+                csq_op_silu(yo, ys, 1);         /* the image this thread just wrote */
         }
     }
     if (rc)

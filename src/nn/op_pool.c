@@ -282,6 +282,7 @@ static void pool_row(const struct pool *p, const struct taps *h, const struct ta
                      const struct side *ys_, int64_t c, int64_t cy, int64_t chunk)
 {
     int64_t ow, c0;
+    int unit = xs_->cs == 1 && ys_->cs == 1;
 
     for (ow = 0; ow < p->w.out[2]; ow++) {
         const struct taps *t = &tw[ow];
@@ -291,7 +292,6 @@ static void pool_row(const struct pool *p, const struct taps *h, const struct ta
             int64_t cn = cy - c0 < chunk ? cy - c0 : chunk, cr = c - c0 < cn ? c - c0 : cn;
             const float *xb = xn + c0 * xs_->at;
             float *yo = yn + ow * ys_->ps + c0 * ys_->at;
-            int unit = xs_->cs == 1 && ys_->cs == 1;
 
             if (unit && cn == 16 && cr == 16)
                 pool_chunk(p, h, t, xb, xs_->ps, 1, yo, 1, 16, 16, cnt);
@@ -475,9 +475,6 @@ static int global_run(struct csq_kargs *a, const char *op, int avg)
 /* Channels per work item of an NHWC global pool: accumulators on the stack. */
 #define GCH 64
 
-/* The global pools of cn <= GCH contiguous channels at x, over hw pixels
- * stride apart, each channel summed in pixel order as the NCHW loop does;
- * the first keep of them into y. */
 /* acc[k] += x[p * b + k] over hw pixels; inlined with b = 8 or 16 */
 static inline __attribute__((always_inline)) void sum_block(const float *x, int64_t hw,
                                                             int64_t b, double *acc)
@@ -490,6 +487,9 @@ static inline __attribute__((always_inline)) void sum_block(const float *x, int6
             acc[k] += x[p * b + k];
 }
 
+/* The global pools of cn <= GCH contiguous channels at x, over hw pixels
+ * stride apart, each channel summed in pixel order as the NCHW loop does;
+ * the first keep of them into y. */
 #if defined(__GNUC__) && defined(__x86_64__) && !defined(__clang__)
 __attribute__((target_clones("avx512f", "avx2", "default")))
 #endif
