@@ -93,7 +93,9 @@ static int make_reorder(const dnnl_memory_desc_t *from, const dnnl_memory_desc_t
 
 /* The layout code of md (dnnl.h: 1 NHWC, 16 nChw16c, 8 nChw8c, zero-
  * padded channels) when it is one the engine can keep between nodes,
- * else 0. */
+ * else 0.  nChw16c of 16 channels (nChw8c of 8) is NHWC byte for byte,
+ * and is called NHWC so that it meets NHWC neighbours without a
+ * reorder. */
 static int md_block(const dnnl_memory_desc_t *md)
 {
     static const int blk[3] = {CSQ_DNNL_NHWC, 16, 8};
@@ -106,7 +108,7 @@ static int md_block(const dnnl_memory_desc_t *md)
     for (i = 0; i < 3; i++)
         if (dnnl_memory_desc_init_by_tag(&b, 4, md->dims, dnnl_f32, tag[i]) == dnnl_success &&
             dnnl_memory_desc_equal(&b, md))
-            return blk[i];
+            return i > 0 && md->dims[1] == blk[i] ? CSQ_DNNL_NHWC : blk[i];
     return 0;
 }
 
@@ -228,8 +230,11 @@ int csq_dnnl_conv_new(const struct csq_dnnl_geom *g, int nthreads, struct csq_dn
         set_act(attr, g) ||
         dnnl_primitive_desc_create(&pd, &cd, attr, engine, NULL) != dnnl_success)
         goto done;
-    if (g->prefer16 && md_block(dnnl_primitive_desc_query_md(pd, dnnl_query_dst_md, 0)) ==
-        CSQ_DNNL_NHWC)
+    /* a first convolution (a few channels in) to 16 channels: oneDNN's
+     * direct jit kernel on NCHW in, nChw16c (NHWC here) out, ran
+     * fmnist_resnet's conv1 at 0.042 ms against brgconv's 0.078 */
+    if ((g->prefer16 || (g->c < 16 && g->m == 16 && g->g == 1)) &&
+        md_block(dnnl_primitive_desc_query_md(pd, dnnl_query_dst_md, 0)) == CSQ_DNNL_NHWC)
         prefer16(g, &any_x, &any_w, &any_y, c, attr, &cd, &pd, strides, dil, pl, pr, sd, dd);
     c->cd = cd;
     c->nthreads = nthreads;
