@@ -86,16 +86,26 @@ int cmd_run(int argc, char **argv)
     if (repeat > 0) {
         /* The first pass above planned memory and warmed caches. */
         struct timespec t0, t1;
+        long looks0, shared0, looks, shared;
         double s;
+
+        csq_ops_threads_shared(&looks0, &shared0);
         clock_gettime(CLOCK_MONOTONIC, &t0);
         for (i = 0; i < repeat && rc == CSQ_OK; i++)
             rc = csq_engine_forward(e, &x);
         clock_gettime(CLOCK_MONOTONIC, &t1);
         if (rc != CSQ_OK)
             goto out;
+        csq_ops_threads_shared(&looks, &shared);
+        looks -= looks0;
+        shared -= shared0;
         s = (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec);
-        fprintf(stderr, "csmpq: run: %ld passes of %lld images in %.3f s: %.1f images/s\n",
+        fprintf(stderr, "csmpq: run: %ld passes of %lld images in %.3f s: %.1f images/s",
                 repeat, (long long)x.dims[0], s, (double)repeat * (double)x.dims[0] / s);
+        if (shared > 0)
+            fprintf(stderr, " (on one thread %.0f%% of the time: other processes kept the "
+                    "other cores busy)", 100.0 * (double)shared / (double)looks);
+        fputc('\n', stderr);
     }
     rc = csq_npy_write(output, csq_engine_output(e, 0));
 out:

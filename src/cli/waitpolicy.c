@@ -35,42 +35,12 @@
  */
 #include "config.h"
 
-#include <dirent.h>
-#include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "cli/cli.h"
-
-/* Threads of this process that are running or runnable: OpenBLAS starts
- * its pool in a constructor, and those threads yield in a loop at first. */
-static long own_runnable(void)
-{
-    DIR *d = opendir("/proc/self/task");
-    struct dirent *e;
-    long n = 0;
-
-    if (!d)
-        return 1;
-    while ((e = readdir(d))) {
-        char path[64], buf[512];
-        const char *state;
-        FILE *f;
-
-        if (e->d_name[0] == '.')
-            continue;
-        snprintf(path, sizeof path, "/proc/self/task/%.32s/stat", e->d_name);
-        if (!(f = fopen(path, "r")))
-            continue;
-        state = fgets(buf, sizeof buf, f) ? strrchr(buf, ')') : NULL;
-        fclose(f);
-        n += state && state[1] == ' ' && state[2] == 'R';
-    }
-    closedir(d);
-    return n > 0 ? n : 1;
-}
+#include "util/load.h"
 
 /* Whether another process is runnable: looks 200 us apart over at most
  * 5 ms, since the first millisecond or so after a start still counts the
@@ -78,21 +48,11 @@ static long own_runnable(void)
 static int others_runnable(void)
 {
     for (int look = 0; look < 25; look++) {
-        FILE *f = fopen("/proc/stat", "r");
-        char line[256];
-        long n = -1;
+        int n = csq_load_others();
 
-        if (!f)
-            return 1;
-        while (fgets(line, sizeof line, f))
-            if (strncmp(line, "procs_running ", 14) == 0) {
-                n = strtol(line + 14, NULL, 10);
-                break;
-            }
-        fclose(f);
         if (n < 0)
             return 1;
-        if (n <= own_runnable())
+        if (n == 0)
             return 0;
         nanosleep(&(struct timespec){ .tv_nsec = 200000 }, NULL);
     }

@@ -988,6 +988,7 @@ static int run_nodes(struct csq_engine *e, int from, int to)
 
         if (!s->run || s->add_into)
             continue;           /* dead, folded at bind time, or run by a Conv */
+        csq_ops_threads_watch();
         step_args(e, i, &a, &kb);
         a.scratch = e->scratch;
         if (s->add_from) {

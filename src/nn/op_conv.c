@@ -838,18 +838,19 @@ static int dnnl_run(const struct conv *p, const struct csq_kargs *a, const float
     int64_t per = per_thread(p, fl), it;
     int64_t xs = img_floats(p->c, p->hw, a->in_blk) * p->nimg;
     int64_t ys = img_floats(p->m, p->ohw, a->out_blk) * p->nimg;
-    int nt = p->items < p->nt ? (int)p->items : p->nt, rc = 0;
+    int now = csq_ops_threads_now(), all = p->nt < now ? p->nt : now;
+    int nt = p->items < all ? (int)p->items : all, rc = 0;
 
     if (nt <= 1) {
         for (it = 0; it < p->items && !rc; it++) {
             float *yo = y + it * ys;
 
-            rc = csq_dnnl_conv_run(p->dnnl, 0, x + it * xs, w, b, yo, scratch, p->nt, fl,
+            rc = csq_dnnl_conv_run(p->dnnl, 0, x + it * xs, w, b, yo, scratch, all, fl,
                                    a->sum ? a->sum + it * ys : NULL);
             if (p->relu && !p->dnnl_act && !a->sum)
                 act_block(p, yo, 1, ys, 0);
             if (a->silu)
-                csq_op_silu(yo, ys, p->nt);     /* a blocked padding too: it stays 0 */
+                csq_op_silu(yo, ys, all);       /* a blocked padding too: it stays 0 */
         }
     } else {
 #pragma omp parallel for num_threads(nt) schedule(dynamic, 1) reduction(| : rc)

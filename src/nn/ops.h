@@ -127,5 +127,16 @@ const struct csq_op *csq_ops_get(int op);
 /* Threads used by kernels and OpenBLAS; n <= 0 means all cores. */
 void csq_ops_set_threads(int n);
 int csq_ops_threads(void);
+/* Between nodes: parallel regions on one thread while other processes
+ * leave at most one core free, on all again when they go (threads.c;
+ * CSMPQ_ADAPT_THREADS=0 keeps all).  Results do not change. */
+void csq_ops_threads_watch(void);
+/* Threads a parallel region gets now: 1 while the watch (or the user's
+ * OMP_MAX_ACTIVE_LEVELS=0) holds regions to one, else csq_ops_threads()
+ * within OMP_THREAD_LIMIT; what code that splits its work before its
+ * region starts must be told (oneDNN's gemm, through op_conv.c). */
+int csq_ops_threads_now(void);
+/* The watch's looks so far, and how many found it on one thread. */
+void csq_ops_threads_shared(long *looks, long *shared);
 
 #endif
