@@ -14,9 +14,14 @@
  * tens of microseconds: on a quiet machine a short spin (GOMP_SPINCOUNT
  * 1000) ran mobilenet_v2 at batch 1 about 20% and efficientnet_b0 35%
  * faster than passive.  So csmpq spins briefly when nothing else is
- * runnable as it starts, and sleeps otherwise.  The spin is short enough
- * that a process arriving later costs no more than with passive threads
- * (BENCHMARKS.md: 3000 ran as fast when quiet but lost a third more then).
+ * runnable as it starts, and sleeps otherwise.  A process arriving later
+ * is the thread watch's (src/nn/threads.c: one thread while it runs).
+ * How long to spin depends on what else of csmpq's wants the cores: run
+ * is the forward pass alone, and spinning 30000 ran efficientnet_b0 at
+ * batch 1 at 126 images/s against 110 with 1000; eval's decoding threads
+ * need the cores the spinning threads hold (fmnist_resnet 10.9 -> 8.9-9.4
+ * thousand images/s at 10000-100000), so every other command spins 1000
+ * (BENCHMARKS.md, issue 16).
  * OpenBLAS's own threads keep calling sched_yield for 2^28 cycles (about
  * 0.1 s) after each threaded call, so one classifier Gemm per image kept
  * a third thread runnable on 2 cores through every OpenMP convolution:
@@ -36,6 +41,7 @@
 #include "config.h"
 
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -59,13 +65,23 @@ static int others_runnable(void)
     return 1;
 }
 
+/* Whether the command is run: argv past the global options (main.c). */
+static int command_is_run(char **argv)
+{
+    int i = 1;
+
+    while (argv[i] && argv[i][0] == '-')
+        i += strcmp(argv[i], "--max-memory") == 0 && argv[i + 1] ? 2 : 1;
+    return argv[i] && strcmp(argv[i], "run") == 0;
+}
+
 void cli_wait_policy(char **argv)
 {
     int set = 0;
 
     if (!getenv("OMP_WAIT_POLICY") && !getenv("GOMP_SPINCOUNT")) {
         if (!others_runnable())
-            set |= setenv("GOMP_SPINCOUNT", "1000", 0) == 0;
+            set |= setenv("GOMP_SPINCOUNT", command_is_run(argv) ? "30000" : "1000", 0) == 0;
         else
             set |= setenv("OMP_WAIT_POLICY", "PASSIVE", 0) == 0;
     }

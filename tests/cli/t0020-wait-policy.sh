@@ -1,9 +1,11 @@
 #!/bin/sh
 # The threads' wait policy csmpq sets before its work (src/cli/waitpolicy.c),
 # read from /proc/PID/environ of a csmpq that waits on a FIFO for its
-# input: OpenBLAS's timeout when unset, a short spin or passive OpenMP
-# threads when neither OpenMP variable is set, passive ones while another
-# process is running, and the user's own values kept.
+# input: OpenBLAS's timeout when unset, a spin (30000 for run, the forward
+# pass alone; 1000 for other commands, whose decoding threads need the
+# cores) or passive OpenMP threads when neither OpenMP variable is set,
+# passive ones while another process is running, and the user's own values
+# kept.
 . "$top_srcdir/tests/cli/lib.sh"
 
 if [ -n "${CSMPQ_REAL:-}" ]; then      # make check-valgrind's wrapper sets both
@@ -18,12 +20,18 @@ mkfifo "$TMP/in"
 
 # environ_of "DESC" [VAR=VALUE ...]: csmpq run with only those of the
 # variables set, its environment once it has executed itself (it reads
-# the FIFO then) into $TMP/env
+# the FIFO then) into $TMP/env; with CMD=info, csmpq -q info on the FIFO
 environ_of() {
     desc=$1
     shift
-    env -u OMP_WAIT_POLICY -u GOMP_SPINCOUNT -u OPENBLAS_THREAD_TIMEOUT "$@" \
-        "$CSMPQ" run -m "$model" --input "$TMP/in" --output "$TMP/y.npy" 2>"$TMP/err" &
+    if [ "${CMD:-run}" = info ]; then
+        set -- "$@" "$CSMPQ" -q info "$TMP/in"
+        want="empty file"
+    else
+        set -- "$@" "$CSMPQ" run -m "$model" --input "$TMP/in" --output "$TMP/y.npy"
+        want="not a .npy file"
+    fi
+    env -u OMP_WAIT_POLICY -u GOMP_SPINCOUNT -u OPENBLAS_THREAD_TIMEOUT "$@" 2>"$TMP/err" &
     pid=$!
     # the re-exec keeps the pid; until it happens environ is the old one
     n=0
@@ -35,15 +43,18 @@ environ_of() {
     done
     : >"$TMP/in"        # an empty input: run refuses it and exits
     wait $pid
-    [ $? -eq 1 ] && grep -q "not a .npy file" "$TMP/err"
+    [ $? -eq 1 ] && grep -q "$want" "$TMP/err"
     ok $? "$desc: csmpq ran and read the FIFO"
 }
 
 environ_of "nothing set"
 grep -qx 'OPENBLAS_THREAD_TIMEOUT=4' "$TMP/env"
 ok $? "nothing set: OpenBLAS threads sleep at once"
+grep -Eqx 'GOMP_SPINCOUNT=30000|OMP_WAIT_POLICY=PASSIVE' "$TMP/env"
+ok $? "nothing set: run's OpenMP threads spin 30000 or sleep"
+CMD=info environ_of "nothing set, info"
 grep -Eqx 'GOMP_SPINCOUNT=1000|OMP_WAIT_POLICY=PASSIVE' "$TMP/env"
-ok $? "nothing set: OpenMP threads spin briefly or sleep"
+ok $? "nothing set: other commands' OpenMP threads spin 1000 or sleep"
 
 # a process that stays runnable through csmpq's start
 sh -c 'while :; do :; done' &
