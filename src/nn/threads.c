@@ -88,10 +88,11 @@ int csq_ops_threads_now(void)
     return n < limit ? n : limit;
 }
 
-/* A look every 10 ms at most, and two looks in a row to change: a
- * process that runs for a moment, or one of this process's threads
- * seen in the middle of a change of state, does not flip the team. */
-#define WATCH_EVERY 0.010
+/* A look every 25 ms at most (a look that walks csmpq's threads takes
+ * about 100 us), and two looks in a row to change: a process that runs
+ * for a moment, or one of this process's threads seen in the middle of a
+ * change of state, does not flip the team. */
+#define WATCH_EVERY 0.025
 #define WATCH_AGREE 2
 
 void csq_ops_threads_watch(void)
